@@ -1,0 +1,18 @@
+"""User-facing errors: one clear message naming the file, the field and what is allowed."""
+
+from __future__ import annotations
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is not valid; raised before any simulation starts."""
+
+    def __init__(self, source: str, field: str, message: str) -> None:
+        self.source = source
+        self.field = field
+        self.message = message
+        where = f"{source}: {field}: " if field else f"{source}: "
+        super().__init__(where + message)
+
+
+class ConservationError(RuntimeError):
+    """A run lost or invented a buyer or a unit of money: a bug in the model, never a user mistake."""

@@ -1,0 +1,460 @@
+"""Scenario schema (pydantic v2, frozen, unknown keys refused), TOML loading with `extends`, dotted overrides.
+
+Units: time in days unless a field name says hours; money in one currency; `_per_year` means per 365 days.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simfunnel.distributions import DISTRIBUTION_KINDS, Distribution, Exponential, Fixed, LogNormal
+from simfunnel.errors import ScenarioError
+
+NON_CHANNEL_SHARES = ("nurture", "retention", "training")
+MAX_EXPECTED_BUYERS = 5_000_000
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Simulation(_Section):
+    """How long to simulate and how finely the market source batches arrivals."""
+
+    horizon_days: float = Field(730.0, gt=0, le=36_500, description="Simulated time span in days.")
+    cohort_days: float = Field(
+        1.0, gt=0, le=30, description="Arrivals are evaluated by marketing in cohorts of this many days."
+    )
+
+
+class HillCurve(_Section):
+    """Saturating response f(x) = max * x^S / (K^S + x^S) (Jin et al. 2017, Google MMM)."""
+
+    max_effect: float = Field(ge=0, description="Effect reached at infinite spend (a probability or a lift).")
+    half_saturation: float = Field(gt=0, description="Spend (currency/year) at which half the max effect is reached.")
+    shape: float = Field(1.0, gt=0, le=10, description="Hill slope S; >1 is S-shaped, <=1 concave.")
+
+    def __call__(self, spend: float) -> float:
+        if spend <= 0:
+            return 0.0
+        xs = spend**self.shape
+        return self.max_effect * xs / (self.half_saturation**self.shape + xs)
+
+
+class Market(_Section):
+    """In-market buyers: arrivals, purchase process length, deal value, fit and when they become sales-ready."""
+
+    buyers_per_year: float = Field(gt=0, description="Poisson rate of buyers entering the market (need trigger).")
+    seasonality_amplitude: float = Field(0.0, ge=0, lt=1, description="Relative swing of the arrival rate over a year.")
+    seasonality_peak_day: float = Field(0.0, ge=0, lt=365, description="Day of year with the highest arrival rate.")
+    process_days: Distribution = Field(
+        description="Purchase process length: need trigger -> decision deadline, in days."
+    )
+    value: Distribution = Field(description="Deal value of a first purchase, currency.")
+    fit_alpha: float = Field(2.0, gt=0, description="Beta(alpha, beta) distribution of buyer fit in 0..1.")
+    fit_beta: float = Field(2.0, gt=0, description="Beta(alpha, beta) distribution of buyer fit in 0..1.")
+    ready_at: float = Field(
+        0.57,
+        gt=0,
+        lt=1,
+        description="Readiness (share of the decision made) at which a buyer becomes sales-ready; "
+        "HBR 2015 'Making the Consensus Sale': 57 % through before engaging a rep.",
+    )
+    competitor_commit_days: Distribution = Field(
+        default_factory=lambda: Exponential(mean=30.0),
+        description="Days after becoming sales-ready until an uncontacted buyer commits to a competitor.",
+    )
+
+
+class Channel(_Section):
+    """An acquisition channel: saturating reach in spend, and how engaged the buyers it reaches become."""
+
+    reach: HillCurve = Field(description="Share of in-market buyers reached, as a function of channel spend/year.")
+    quality: float = Field(1.0, gt=0, le=3, description="Lead-quality factor: multiplies known and hand-raise rates.")
+
+
+class Nurture(_Section):
+    """Nurture programme: spend raises known buyers' readiness and preference."""
+
+    lift: HillCurve = Field(description="Readiness/preference lift as a function of nurture spend/year.")
+
+
+class Scoring(_Section):
+    """Lead score = fit_weight*fit + (1-fit_weight)*readiness + noise; MQL when above the threshold."""
+
+    fit_weight: float = Field(0.5, ge=0, le=1, description="Weight of fit in the score (the rest: readiness).")
+    noise_sd: float = Field(0.15, ge=0, le=1, description="Sd of scoring noise with no CRM learning.")
+    min_noise_fraction: float = Field(
+        0.3, ge=0, le=1, description="Noise left once CRM outcomes have fully trained the score."
+    )
+    learning_half_outcomes: float = Field(
+        200.0, gt=0, description="Logged outcomes after which half the learnable noise is gone."
+    )
+
+
+class SpeedToLead(_Section):
+    """Chance a hand-raiser is still engaged after a response delay d (wall-clock hours):
+    floor + (1 - floor) * exp(-d / decay_hours). Derived from HBR 2011 (see docs in scenarios/base.toml)."""
+
+    decay_hours: float = Field(0.487, gt=0, description="e-folding time of engagement, hours.")
+    floor: float = Field(0.0071, ge=0, le=1, description="Engagement that never decays (share).")
+
+    def engaged(self, delay_hours: float) -> float:
+        return self.floor + (1.0 - self.floor) * math.exp(-delay_hours / self.decay_hours)
+
+
+class Marketing(_Section):
+    """One annual budget split over channels, nurture, retention and training; the funnel before sales."""
+
+    budget_per_year: float = Field(ge=0, description="Total marketing budget, currency/year.")
+    shares: dict[str, float] = Field(
+        description="Budget shares by channel name and 'nurture', 'retention', 'training'; sum to 1."
+    )
+    channels: dict[str, Channel] = Field(min_length=1, description="Acquisition channels by name.")
+    acquisition_stop_day: float = Field(
+        math.inf, ge=0, description="Day from which acquisition channel spend stops (inf = never)."
+    )
+    engage_delay_days: Distribution = Field(
+        default_factory=lambda: Exponential(mean=14.0), description="Days from need trigger to engagement."
+    )
+    known_rate: float = Field(0.4, ge=0, le=1, description="Share of engaged buyers who become known (anonymous -> known).")
+    hand_raise_rate: float = Field(
+        0.1, ge=0, le=1, description="Share of known buyers who request a demo themselves when sales-ready."
+    )
+    nurture: Nurture
+    scoring: Scoring = Field(default_factory=Scoring)
+    speed_to_lead: SpeedToLead = Field(default_factory=SpeedToLead)
+    rebalance_days: float = Field(
+        91.0, gt=0, description="How often the channel mix is re-weighted from logged CRM outcomes."
+    )
+    mix_learning_rate: float = Field(
+        0.3, ge=0, le=1, description="Share of the channel mix moved toward logged revenue per spend at each rebalance."
+    )
+
+    @model_validator(mode="after")
+    def _shares_match_channels(self) -> Marketing:
+        expected = set(self.channels) | set(NON_CHANNEL_SHARES)
+        missing = sorted(expected - set(self.shares))
+        unknown = sorted(set(self.shares) - expected)
+        if unknown:
+            raise ValueError(
+                f"shares has unknown key(s) {unknown}; allowed: channel names {sorted(self.channels)} "
+                f"and {list(NON_CHANNEL_SHARES)}"
+            )
+        if missing:
+            raise ValueError(f"shares is missing {missing}; give every channel and {list(NON_CHANNEL_SHARES)} a share")
+        bad = {k: v for k, v in self.shares.items() if not (0 <= v <= 1)}
+        if bad:
+            raise ValueError(f"shares must each be in [0, 1], got {bad}")
+        total = sum(self.shares.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"shares must sum to 1, they sum to {total:.6g}")
+        return self
+
+
+class Calendar(_Section):
+    """When reps work. Day 0 of the simulation is a Monday."""
+
+    enabled: bool = Field(True, description="Off: reps work around the clock (for M/M/c validation).")
+    workdays: tuple[int, ...] = Field((0, 1, 2, 3, 4), description="Weekdays worked, 0 = Monday .. 6 = Sunday.")
+    start_hour: float = Field(9.0, ge=0, lt=24, description="Hour the working day starts.")
+    hours_per_day: float = Field(8.0, gt=0, le=24, description="Selling hours per working day.")
+
+    @model_validator(mode="after")
+    def _valid_days(self) -> Calendar:
+        if not self.workdays or any(d not in range(7) for d in self.workdays) or len(set(self.workdays)) != len(
+            self.workdays
+        ):
+            raise ValueError("workdays must be distinct integers 0..6 (0 = Monday), at least one")
+        if self.start_hour + self.hours_per_day > 24:
+            raise ValueError("start_hour + hours_per_day must be <= 24")
+        return self
+
+
+class FollowUp(_Section):
+    """The lead black hole (Sabnis et al. 2013): P(rep works a lead) = max_prob * trust^trust_weight
+    / (1 + open leads per rep / desk_half)."""
+
+    max_prob: float = Field(0.95, ge=0, le=1, description="Follow-up chance with an empty desk and full trust.")
+    desk_half: float = Field(
+        20.0, gt=0, description="Open leads per rep at which the follow-up chance halves (lead volume)."
+    )
+    initial_trust: float = Field(0.5, ge=0, le=1, description="Reps' initial trust in marketing leads.")
+    trust_weight: float = Field(1.0, ge=0, le=5, description="How strongly trust drives follow-up.")
+    trust_memory: float = Field(
+        50.0, gt=0, description="Leads over which trust averages the share of contacted leads that were ready."
+    )
+
+
+class WinModel(_Section):
+    """Logit of winning = intercept + fit*fit + readiness*(readiness - ready_at) + context*[context known]
+    + skill*training uplift + time_left*(share of process left) + preference*nurture lift."""
+
+    intercept: float = -1.5
+    fit: float = 2.0
+    readiness: float = 2.0
+    context: float = 0.5
+    skill: float = 1.0
+    time_left: float = 1.0
+    preference: float = 1.0
+
+
+class Sales(_Section):
+    """The rep pool, its calendar and queue, activity durations (hours) and the deal model."""
+
+    reps: int = Field(ge=1, le=10_000, description="Number of sales reps.")
+    rep_cost_per_year: float = Field(ge=0, description="Fully loaded cost per rep, currency/year.")
+    calendar: Calendar = Field(default_factory=Calendar)
+    first_contact_hours: Distribution = Field(default_factory=lambda: Fixed(value=0.5))
+    qualification_hours: Distribution = Field(default_factory=lambda: Fixed(value=1.0))
+    meetings: int = Field(2, ge=0, le=50, description="Meetings in a sales cycle after qualification.")
+    meeting_hours: Distribution = Field(default_factory=lambda: Fixed(value=1.5))
+    meeting_gap_days: Distribution = Field(
+        default_factory=lambda: Exponential(mean=7.0), description="Buyer's thinking time between sales steps."
+    )
+    proposal_hours: Distribution = Field(default_factory=lambda: Fixed(value=2.0))
+    checkin_hours: Distribution = Field(default_factory=lambda: Fixed(value=0.5))
+    checkin_delay_days: float = Field(30.0, ge=0, description="Days after a sale when the rep checks in.")
+    follow_up: FollowUp = Field(default_factory=FollowUp)
+    win: WinModel = Field(default_factory=WinModel)
+    training: HillCurve = Field(
+        default_factory=lambda: HillCurve(max_effect=1.0, half_saturation=5_000.0),
+        description="Skill uplift (logit units) as a function of training spend per rep per year.",
+    )
+
+
+class Retention(_Section):
+    """After a purchase: next need, coming back to us or churning, referrals."""
+
+    repurchase_days: Distribution = Field(
+        default_factory=lambda: LogNormal(mean=365.0, sd=90.0), description="Days from a purchase to the next need."
+    )
+    repeat_value_fraction: float = Field(0.5, ge=0, le=10, description="Repeat purchase value / first deal value.")
+    base_repeat_prob: float = Field(0.4, ge=0, le=1, description="Chance a customer buys again from us with no programme.")
+    marketing: HillCurve = Field(
+        default_factory=lambda: HillCurve(max_effect=0.2, half_saturation=50.0),
+        description="Repeat-probability lift from retention spend per customer per year.",
+    )
+    followup_lift: float = Field(0.15, ge=0, le=1, description="Repeat-probability lift from a rep check-in.")
+    referral_prob: float = Field(0.05, ge=0, le=1, description="Chance a purchase yields a referral.")
+    referral_followup_lift: float = Field(0.1, ge=0, le=1, description="Referral chance added by a rep check-in.")
+    initial_customers: int = Field(0, ge=0, le=2_000_000, description="Customers at day 0 (their next need is spread).")
+    initial_customer_value: float = Field(0.0, ge=0, description="Typical first-deal value of an initial customer.")
+
+
+class Money(_Section):
+    gross_margin: float = Field(0.6, gt=0, le=1, description="Gross margin on revenue.")
+
+
+class Organisation(_Section):
+    """The alignment levers of DESIGN.md section 3, each its own field so they can be switched one at a time."""
+
+    mql_threshold: float = Field(ge=0, le=1, description="Lead score needed for an MQL.")
+    handoff: Literal["batch", "realtime"] = Field(description="Weekly list or real-time routing of MQLs.")
+    batch_interval_days: float = Field(7.0, gt=0, le=365, description="Days between batch handoffs.")
+    pass_context: bool = Field(description="Deadline and readiness passed to the rep at handoff.")
+    response_sla_hours: float = Field(
+        description="Hand-raisers routed in real time with top priority, target response in working hours; "
+        "inf = no SLA."
+    )
+    queue_policy: Literal["fifo", "deadline", "score"] = Field(description="Order in which reps work their queue.")
+    too_early: Literal["drop", "recycle"] = Field(description="What happens to a lead contacted before it is ready.")
+    crm_logging: float = Field(ge=0, le=1, description="Share of outcomes reps log in the CRM (feeds learning).")
+    rep_training: bool = Field(description="Marketing trains reps (spends the training share).")
+    post_sale_followup: bool = Field(description="Reps check in after each sale.")
+
+    @model_validator(mode="after")
+    def _sla_positive(self) -> Organisation:
+        if not self.response_sla_hours > 0:
+            raise ValueError("response_sla_hours must be > 0 (use inf for no SLA)")
+        return self
+
+
+LEVERS = tuple(f for f in Organisation.model_fields if f != "batch_interval_days")
+"""Names of the organisation levers (fields of `Scenario.organisation`)."""
+
+
+class Scenario(BaseModel):
+    """A complete, validated, immutable scenario."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("scenario", description="Short name shown in tables and figures.")
+    description: str = ""
+    simulation: Simulation = Field(default_factory=Simulation)
+    market: Market
+    marketing: Marketing
+    sales: Sales
+    retention: Retention = Field(default_factory=Retention)
+    money: Money = Field(default_factory=Money)
+    organisation: Organisation
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Scenario:
+        expected = self.market.buyers_per_year * self.simulation.horizon_days / 365
+        if expected > MAX_EXPECTED_BUYERS:
+            raise ValueError(
+                f"market.buyers_per_year x simulation.horizon_days/365 = {expected:,.0f} buyers; "
+                f"at most {MAX_EXPECTED_BUYERS:,} per run"
+            )
+        return self
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A new scenario with dotted-path fields replaced, e.g. ``{"sales.reps": 12}``; validated again."""
+        data = self.model_dump(by_alias=True)
+        for key, value in overrides.items():
+            _set_dotted(data, key, value, source="overrides")
+        return _validate(data, source="overrides")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON/TOML-able apart from inf) of every field, for caching and reports."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+# ----------------------------------------------------------------------------------------------- loading
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read a scenario TOML file (following `extends`), apply dotted overrides and validate it."""
+    path = Path(path)
+    data = _read_with_extends(path, chain=())
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value, source=str(path))
+    return _validate(data, source=str(path))
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse a CLI ``field.path=value``; the value is read as TOML (numbers, booleans, strings, inf, tables)."""
+    if "=" not in text:
+        raise ScenarioError("--set", text, "expected field.path=value, e.g. sales.reps=12")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "file not found")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), "", f"not a UTF-8 text file: {exc}") from None
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.name for p in (*chain, resolved))
+        raise ScenarioError(str(path), "extends", f"extends cycle: {cycle}")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise ScenarioError(str(path), "extends", f"extended file {parent!r} not found (looked at {parent_path})")
+    base = _read_with_extends(parent_path, (*chain, resolved))
+    return deep_merge(base, data)
+
+
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key (top wins); any other value in `top` replaces the base's.
+    Distribution tables (with a ``kind``) are replaced whole, so a kind change drops the old parameters."""
+    out = copy.deepcopy(dict(base))
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "kind" not in value:
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict):
+            raise ScenarioError(source, ".".join(parts[:i]), "is not a table; cannot set a field inside it")
+        node = node.setdefault(part, {})
+    if not isinstance(node, dict):
+        raise ScenarioError(source, ".".join(parts[:-1]), "is not a table; cannot set a field inside it")
+    node[parts[-1]] = value
+
+
+def _validate(data: dict[str, Any], source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _as_scenario_error(exc, data, source) from None
+
+
+def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) -> ScenarioError:
+    """Turn pydantic's first error into one message: file, dotted field, what is allowed (+ 'did you mean')."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"]]
+    # Drop discriminated-union tags such as 'lognormal' that pydantic inserts into the location.
+    loc = [p for p in loc if p not in DISTRIBUTION_KINDS]
+    field = ".".join(loc)
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
+        msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+        if allowed:
+            msg += f" Allowed: {', '.join(sorted(allowed))}"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif err["type"] == "union_tag_invalid":
+        msg = f"unknown distribution kind; allowed: {', '.join(DISTRIBUTION_KINDS)}"
+    elif err["type"] == "union_tag_not_found":
+        msg = f"a distribution needs kind = one of {', '.join(DISTRIBUTION_KINDS)}"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    more = exc.error_count() - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ScenarioError(source, field, msg)
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    """Field names allowed at a location, for the 'did you mean' hint."""
+    from typing import get_args, get_origin
+
+    model: Any = Scenario
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            continue  # a dict key such as a channel name: the value model stays
+        ann = fields[part].annotation
+        if get_origin(ann) is dict:
+            ann = get_args(ann)[1]
+        model = _model_of(ann)
+    fields = getattr(model, "model_fields", None) or {}
+    return [f.alias or name for name, f in fields.items()]
+
+
+def _model_of(ann: Any) -> Any:
+    from typing import get_args
+
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in get_args(ann):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None

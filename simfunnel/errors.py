@@ -16,3 +16,15 @@ class ScenarioError(ValueError):
 
 class ConservationError(RuntimeError):
     """A run lost or invented a buyer or a unit of money: a bug in the model, never a user mistake."""
+
+
+class FieldValueError(ValueError):
+    """Raised inside a validator to blame a sub-field: `field` is dotted, relative to the model being validated.
+
+    The loader appends it to the model's location, so the user sees e.g. ``marketing.shares`` rather than
+    ``marketing``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)

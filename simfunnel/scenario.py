@@ -9,20 +9,42 @@ import copy
 import difflib
 import math
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
-from simfunnel.distributions import DISTRIBUTION_KINDS, Distribution, Exponential, Fixed, LogNormal
-from simfunnel.errors import ScenarioError
+from simfunnel.distributions import (
+    DISTRIBUTION_KINDS,
+    Distribution,
+    Exponential,
+    Fixed,
+    FrozenModel,
+    Gamma,
+    LogNormal,
+    Uniform,
+)
+from simfunnel.errors import FieldValueError, ScenarioError
 
 NON_CHANNEL_SHARES = ("nurture", "retention", "training")
 MAX_EXPECTED_BUYERS = 5_000_000
 
+FloatOrInf = Annotated[float, AllowInfNan(True)]
+"""A float where ``inf`` has a documented meaning ('never', 'no SLA'); NaN is still refused by the field's bound."""
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_DISTRIBUTIONS_BY_KIND: dict[str, type[BaseModel]] = {
+    "fixed": Fixed,
+    "exponential": Exponential,
+    "lognormal": LogNormal,
+    "gamma": Gamma,
+    "uniform": Uniform,
+}
+
+
+class _Section(FrozenModel):
+    """A scenario section: frozen, hashable, unknown keys, NaN, inf and bool/string coercion refused."""
 
 
 class Simulation(_Section):
@@ -66,6 +88,12 @@ class Market(_Section):
         lt=1,
         description="Readiness (share of the decision made) at which a buyer becomes sales-ready; "
         "HBR 2015 'Making the Consensus Sale': 57 % through before engaging a rep.",
+    )
+    return_when_ready: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Chance that a buyer whom sales dropped as too early comes back by itself once sales-ready.",
     )
     competitor_commit_days: Distribution = Field(
         default_factory=lambda: Exponential(mean=30.0),
@@ -118,15 +146,23 @@ class Marketing(_Section):
         description="Budget shares by channel name and 'nurture', 'retention', 'training'; sum to 1."
     )
     channels: dict[str, Channel] = Field(min_length=1, description="Acquisition channels by name.")
-    acquisition_stop_day: float = Field(
+    acquisition_stop_day: FloatOrInf = Field(
         math.inf, ge=0, description="Day from which acquisition channel spend stops (inf = never)."
     )
     engage_delay_days: Distribution = Field(
         default_factory=lambda: Exponential(mean=14.0), description="Days from need trigger to engagement."
     )
-    known_rate: float = Field(0.4, ge=0, le=1, description="Share of engaged buyers who become known (anonymous -> known).")
+    known_rate: float = Field(
+        0.4, ge=0, le=1, description="Share of engaged buyers who become known (anonymous -> known)."
+    )
     hand_raise_rate: float = Field(
         0.1, ge=0, le=1, description="Share of known buyers who request a demo themselves when sales-ready."
+    )
+    hand_raise_office_hours: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="Share of demo requests made during the reps' working hours (the rest at any time).",
     )
     nurture: Nurture
     scoring: Scoring = Field(default_factory=Scoring)
@@ -144,18 +180,21 @@ class Marketing(_Section):
         missing = sorted(expected - set(self.shares))
         unknown = sorted(set(self.shares) - expected)
         if unknown:
-            raise ValueError(
-                f"shares has unknown key(s) {unknown}; allowed: channel names {sorted(self.channels)} "
-                f"and {list(NON_CHANNEL_SHARES)}"
+            raise FieldValueError(
+                "shares",
+                f"unknown key(s) {unknown}; allowed: channel names {sorted(self.channels)} "
+                f"and {list(NON_CHANNEL_SHARES)}",
             )
         if missing:
-            raise ValueError(f"shares is missing {missing}; give every channel and {list(NON_CHANNEL_SHARES)} a share")
+            raise FieldValueError(
+                "shares", f"missing {missing}; give every channel and {list(NON_CHANNEL_SHARES)} a share"
+            )
         bad = {k: v for k, v in self.shares.items() if not (0 <= v <= 1)}
         if bad:
-            raise ValueError(f"shares must each be in [0, 1], got {bad}")
+            raise FieldValueError("shares", f"each share must be in [0, 1], got {bad}")
         total = sum(self.shares.values())
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"shares must sum to 1, they sum to {total:.6g}")
+            raise FieldValueError("shares", f"shares must sum to 1, they sum to {total:.6g}")
         return self
 
 
@@ -169,18 +208,26 @@ class Calendar(_Section):
 
     @model_validator(mode="after")
     def _valid_days(self) -> Calendar:
-        if not self.workdays or any(d not in range(7) for d in self.workdays) or len(set(self.workdays)) != len(
-            self.workdays
+        if (
+            not self.workdays
+            or any(d not in range(7) for d in self.workdays)
+            or len(set(self.workdays)) != len(self.workdays)
         ):
-            raise ValueError("workdays must be distinct integers 0..6 (0 = Monday), at least one")
+            raise FieldValueError(
+                "workdays", f"must be distinct integers 0..6 (0 = Monday), at least one; got {list(self.workdays)}"
+            )
         if self.start_hour + self.hours_per_day > 24:
-            raise ValueError("start_hour + hours_per_day must be <= 24")
+            raise FieldValueError(
+                "hours_per_day",
+                f"start_hour + hours_per_day must be <= 24 (the working day ends by midnight), "
+                f"got {self.start_hour:g} + {self.hours_per_day:g}",
+            )
         return self
 
 
 class FollowUp(_Section):
-    """The lead black hole (Sabnis et al. 2013): P(rep works a lead) = max_prob * trust^trust_weight
-    / (1 + open leads per rep / desk_half)."""
+    """The lead black hole (Sabnis et al. 2013): p = max_prob * trust^trust_weight / (1 + open leads per rep
+    / desk_half); then tracking closes part of the gap: p + crm_logging * tracking_effect * (1 - p)."""
 
     max_prob: float = Field(0.95, ge=0, le=1, description="Follow-up chance with an empty desk and full trust.")
     desk_half: float = Field(
@@ -188,6 +235,9 @@ class FollowUp(_Section):
     )
     initial_trust: float = Field(0.5, ge=0, le=1, description="Reps' initial trust in marketing leads.")
     trust_weight: float = Field(1.0, ge=0, le=5, description="How strongly trust drives follow-up.")
+    tracking_effect: float = Field(
+        0.5, ge=0, le=1, description="Share of the follow-up gap closed when every lead is logged and tracked."
+    )
     trust_memory: float = Field(
         50.0, gt=0, description="Leads over which trust averages the share of contacted leads that were ready."
     )
@@ -237,7 +287,9 @@ class Retention(_Section):
         default_factory=lambda: LogNormal(mean=365.0, sd=90.0), description="Days from a purchase to the next need."
     )
     repeat_value_fraction: float = Field(0.5, ge=0, le=10, description="Repeat purchase value / first deal value.")
-    base_repeat_prob: float = Field(0.4, ge=0, le=1, description="Chance a customer buys again from us with no programme.")
+    base_repeat_prob: float = Field(
+        0.4, ge=0, le=1, description="Chance a customer buys again from us with no programme."
+    )
     marketing: HillCurve = Field(
         default_factory=lambda: HillCurve(max_effect=0.2, half_saturation=50.0),
         description="Repeat-probability lift from retention spend per customer per year.",
@@ -260,7 +312,7 @@ class Organisation(_Section):
     handoff: Literal["batch", "realtime"] = Field(description="Weekly list or real-time routing of MQLs.")
     batch_interval_days: float = Field(7.0, gt=0, le=365, description="Days between batch handoffs.")
     pass_context: bool = Field(description="Deadline and readiness passed to the rep at handoff.")
-    response_sla_hours: float = Field(
+    response_sla_hours: FloatOrInf = Field(
         description="Hand-raisers routed in real time with top priority, target response in working hours; "
         "inf = no SLA."
     )
@@ -273,7 +325,9 @@ class Organisation(_Section):
     @model_validator(mode="after")
     def _sla_positive(self) -> Organisation:
         if not self.response_sla_hours > 0:
-            raise ValueError("response_sla_hours must be > 0 (use inf for no SLA)")
+            raise FieldValueError(
+                "response_sla_hours", f"must be > 0 working hours (use inf for no SLA), got {self.response_sla_hours}"
+            )
         return self
 
 
@@ -281,10 +335,10 @@ LEVERS = tuple(f for f in Organisation.model_fields if f != "batch_interval_days
 """Names of the organisation levers (fields of `Scenario.organisation`)."""
 
 
-class Scenario(BaseModel):
-    """A complete, validated, immutable scenario."""
+class Scenario(FrozenModel):
+    """A complete, validated, immutable (frozen, hashable, comparable) scenario."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field("scenario", description="Short name shown in tables and figures.")
     description: str = ""
@@ -300,9 +354,10 @@ class Scenario(BaseModel):
     def _sizes(self) -> Scenario:
         expected = self.market.buyers_per_year * self.simulation.horizon_days / 365
         if expected > MAX_EXPECTED_BUYERS:
-            raise ValueError(
+            raise FieldValueError(
+                "market.buyers_per_year",
                 f"market.buyers_per_year x simulation.horizon_days/365 = {expected:,.0f} buyers; "
-                f"at most {MAX_EXPECTED_BUYERS:,} per run"
+                f"at most {MAX_EXPECTED_BUYERS:,} per run",
             )
         return self
 
@@ -335,6 +390,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, raw = text.split("=", 1)
     key = key.strip()
     raw = raw.strip()
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError(
+            "--set", text, "expected field.path=value with a non-empty dotted field, e.g. sales.reps=12"
+        )
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -352,6 +411,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), "", f"not a UTF-8 text file: {exc}") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot be read: {exc.strerror or exc}") from None
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -405,56 +466,107 @@ def _validate(data: dict[str, Any], source: str) -> Scenario:
 
 def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) -> ScenarioError:
     """Turn pydantic's first error into one message: file, dotted field, what is allowed (+ 'did you mean')."""
-    err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"]]
-    # Drop discriminated-union tags such as 'lognormal' that pydantic inserts into the location.
-    loc = [p for p in loc if p not in DISTRIBUTION_KINDS]
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    if err["type"] == "missing":
+        # A misspelt key shows up as 'missing' + 'extra': blame the misspelling, which gets a 'did you mean'.
+        parent = err["loc"][:-1]
+        err = next((e for e in errors if e["type"] == "extra_forbidden" and e["loc"][:-1] == parent), err)
+    raw_loc = list(err["loc"])
+    error = (err.get("ctx") or {}).get("error")
+    blamed = error.field.split(".") if isinstance(error, FieldValueError) else []
+    if err["type"] == "extra_forbidden":
+        loc, model, info = _walk(raw_loc[:-1])
+        loc.append(str(raw_loc[-1]))
+    else:
+        loc, model, info = _walk(raw_loc + blamed)
     field = ".".join(loc)
     msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+    value = err.get("input")
+    if isinstance(error, FieldValueError):
+        msg = error.message
+    elif err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(model, top=not loc[:-1])
         hint = difflib.get_close_matches(loc[-1], allowed, n=1)
         msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
         if allowed:
             msg += f" Allowed: {', '.join(sorted(allowed))}"
     elif err["type"] == "missing":
         msg = "required field is missing"
+        if info is not None and info.description:
+            msg += f" ({info.description})"
     elif err["type"] == "union_tag_invalid":
-        msg = f"unknown distribution kind; allowed: {', '.join(DISTRIBUTION_KINDS)}"
+        msg = f"unknown distribution kind {_show(err.get('ctx', {}).get('tag'))}; allowed: {', '.join(DISTRIBUTION_KINDS)}"
     elif err["type"] == "union_tag_not_found":
         msg = f"a distribution needs kind = one of {', '.join(DISTRIBUTION_KINDS)}"
-    elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    elif err["type"] in ("list_type", "tuple_type"):
+        msg = f"must be a list such as [0, 1, 2], got {_show(value)}"
+    elif err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        msg = f"must be a table (e.g. {{ key = value }} or a [section]), got {_show(value)}"
+    elif "[key]" in raw_loc:
+        msg = f"keys must be strings: {msg}"
+    else:
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if isinstance(value, (dict, BaseModel)):
+            msg += ", got a table"
+        elif "got" not in msg:
+            msg += f", got {_show(value)}"
     more = exc.error_count() - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ScenarioError(source, field, msg)
 
 
-def _allowed_keys(loc: list[str]) -> list[str]:
-    """Field names allowed at a location, for the 'did you mean' hint."""
-    from typing import get_args, get_origin
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
+
+def _walk(loc: list[Any]) -> tuple[list[str], Any, FieldInfo | None]:
+    """Follow a pydantic error location through the schema.
+
+    Returns the user-facing dotted parts (discriminated-union tags such as 'lognormal' dropped, dict keys such as
+    channel names kept), the model found at the end (for 'did you mean') and the last field's info."""
     model: Any = Scenario
+    info: FieldInfo | None = None
+    in_dict = False
+    parts: list[str] = []
     for part in loc:
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            continue  # a dict key such as a channel name: the value model stays
-        ann = fields[part].annotation
+        if part == "[key]":
+            continue
+        if in_dict:  # a dict key, e.g. a channel name: the value model stays
+            parts.append(str(part))
+            in_dict = False
+            continue
+        if model is None and isinstance(part, str) and part in _DISTRIBUTIONS_BY_KIND:
+            model = _DISTRIBUTIONS_BY_KIND[part]  # the tag of a distribution union
+            continue
+        parts.append(str(part))
+        info = _field_of(model, part)
+        if info is None:
+            model = None
+            continue
+        ann = info.annotation
         if get_origin(ann) is dict:
+            in_dict = True
             ann = get_args(ann)[1]
-        model = _model_of(ann)
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return parts, model, info
+
+
+def _field_of(model: Any, name: Any) -> FieldInfo | None:
     fields = getattr(model, "model_fields", None) or {}
-    return [f.alias or name for name, f in fields.items()]
-
-
-def _model_of(ann: Any) -> Any:
-    from typing import get_args
-
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in get_args(ann):
-        found = _model_of(arg)
-        if found is not None:
-            return found
+    for field_name, info in fields.items():
+        if name in (field_name, info.alias):
+            return info
     return None
+
+
+def _allowed_keys(model: Any, top: bool = False) -> list[str]:
+    """Field names allowed in a model, for the 'did you mean' hint."""
+    fields = getattr(model, "model_fields", None) or {}
+    keys = [f.alias or name for name, f in fields.items()]
+    if top:
+        keys.append("extends")
+    return keys

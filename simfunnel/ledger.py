@@ -1,0 +1,193 @@
+"""What happened to every buyer, every rep activity and every purchase: columnar, numpy-backed.
+
+Buyers are rows of preallocated arrays (grown by doubling when referrals add buyers); activities and
+purchases are appended to flat Python lists and turned into arrays once, at the end of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simfunnel.errors import ConservationError
+
+# Terminal states, in the order of DESIGN.md section 4 (code -> name).
+TERMINAL_STATES = ("won", "never_reached", "dropped", "too_early", "too_late", "lost_to_competitor", "open")
+WON, NEVER_REACHED, DROPPED, TOO_EARLY, TOO_LATE, LOST, OPEN = range(len(TERMINAL_STATES))
+PENDING = -1
+LOST_REASONS = TERMINAL_STATES[1:]
+
+LEAD_KINDS = ("none", "mql", "hand_raiser", "referral", "returning")
+NO_LEAD, MQL, HAND_RAISE, REFERRAL_LEAD, RETURNING = range(len(LEAD_KINDS))
+
+ACTIVITY_KINDS = ("contact", "sales_step", "checkin")
+CONTACT, SALES_STEP, CHECKIN = range(len(ACTIVITY_KINDS))
+
+NAN = math.nan
+
+# Buyer columns and their dtypes. Times are days since the start; NaN = stage not reached.
+BUYER_COLUMNS: dict[str, type | str] = {
+    "arrival_day": float,
+    "deadline_day": float,
+    "ready_day": float,
+    "commit_day": float,
+    "value": float,
+    "fit": float,
+    "channel": np.int16,
+    "engaged_day": float,
+    "known_day": float,
+    "nurture_lift": float,
+    "lead_kind": np.int8,
+    "lead_day": float,
+    "lead_score": float,
+    "handoff_day": float,
+    "followed_up": np.int8,
+    "first_contact_day": float,
+    "contacts": np.int16,
+    "returned": np.int8,
+    "readiness_at_contact": float,
+    "sql_day": float,
+    "close_day": float,
+    "terminal": np.int8,
+    "terminal_day": float,
+    "revenue": float,
+    "rep_hours": float,
+    "wasted_hours": float,
+}
+ZERO_FILLED = ("revenue", "rep_hours", "wasted_hours")
+
+
+class BuyerTable:
+    """Preallocated columns, one row per in-market buyer."""
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self.cols: dict[str, np.ndarray] = {}
+        for name, dtype in BUYER_COLUMNS.items():
+            self.cols[name] = self._empty(name, dtype, max(capacity, 16))
+
+    @staticmethod
+    def _empty(name: str, dtype: type | str, size: int) -> np.ndarray:
+        if dtype is float:
+            return np.full(size, 0.0 if name in ZERO_FILLED else NAN)
+        fill = PENDING if name in ("terminal", "channel") else 0
+        return np.full(size, fill, dtype=dtype)
+
+    def reserve(self, extra: int) -> None:
+        """Make room for `extra` more rows (doubling), keeping the existing ones."""
+        need = self.n + extra
+        cap = len(self.cols["arrival_day"])
+        if need <= cap:
+            return
+        new_cap = max(need, 2 * cap)
+        for name, dtype in BUYER_COLUMNS.items():
+            grown = self._empty(name, dtype, new_cap)
+            grown[: self.n] = self.cols[name][: self.n]
+            self.cols[name] = grown
+
+    def trimmed(self) -> dict[str, np.ndarray]:
+        """The filled part of every column (views)."""
+        return {name: col[: self.n] for name, col in self.cols.items()}
+
+
+@dataclass
+class Ledger:
+    """Everything a run recorded; `check()` proves nothing was lost."""
+
+    horizon: float
+    buyers: BuyerTable
+    channel_names: tuple[str, ...]
+    # rep activities
+    act_rep: list[int] = field(default_factory=list)
+    act_start: list[float] = field(default_factory=list)
+    act_end: list[float] = field(default_factory=list)
+    act_hours: list[float] = field(default_factory=list)
+    act_kind: list[int] = field(default_factory=list)
+    act_buyer: list[int] = field(default_factory=list)
+    # purchases (first and repeat)
+    pur_day: list[float] = field(default_factory=list)
+    pur_amount: list[float] = field(default_factory=list)
+    pur_repeat: list[bool] = field(default_factory=list)
+    pur_channel: list[int] = field(default_factory=list)
+    # customers: start day, end day (churn; NaN while active)
+    cust_start: list[float] = field(default_factory=list)
+    cust_end: list[float] = field(default_factory=list)
+    initial_customers: int = 0
+    referrals: int = 0
+    # money
+    spend_by_item: dict[str, float] = field(default_factory=dict)
+    budget_expected: float = 0.0
+    rep_cost: float = 0.0
+    sim_events: int = 0
+
+    def activity(self, rep: int, start: float, end: float, hours: float, kind: int, buyer: int) -> None:
+        self.act_rep.append(rep)
+        self.act_start.append(start)
+        self.act_end.append(end)
+        self.act_hours.append(hours)
+        self.act_kind.append(kind)
+        self.act_buyer.append(buyer)
+
+    def purchase(self, day: float, amount: float, repeat: bool, channel: int) -> None:
+        self.pur_day.append(day)
+        self.pur_amount.append(amount)
+        self.pur_repeat.append(repeat)
+        self.pur_channel.append(channel)
+
+    def activities(self) -> dict[str, np.ndarray]:
+        return {
+            "rep": np.asarray(self.act_rep, dtype=np.int32),
+            "start": np.asarray(self.act_start, dtype=float),
+            "end": np.asarray(self.act_end, dtype=float),
+            "hours": np.asarray(self.act_hours, dtype=float),
+            "kind": np.asarray(self.act_kind, dtype=np.int8),
+            "buyer": np.asarray(self.act_buyer, dtype=np.int64),
+        }
+
+    def purchases(self) -> dict[str, np.ndarray]:
+        return {
+            "day": np.asarray(self.pur_day, dtype=float),
+            "amount": np.asarray(self.pur_amount, dtype=float),
+            "repeat": np.asarray(self.pur_repeat, dtype=bool),
+            "channel": np.asarray(self.pur_channel, dtype=np.int16),
+        }
+
+    def check(self) -> None:
+        """Raise ConservationError if any buyer, customer or unit of money is unaccounted for."""
+        b = self.buyers.trimmed()
+        term = b["terminal"]
+        if (term < 0).any() or (term >= len(TERMINAL_STATES)).any():
+            bad = int(((term < 0) | (term >= len(TERMINAL_STATES))).sum())
+            raise ConservationError(f"{bad} buyers have no terminal state")
+        won = term == WON
+        if (b["revenue"][~won] != 0).any() or not np.array_equal(b["revenue"][won], b["value"][won]):
+            raise ConservationError("won buyers and booked first-purchase revenue disagree")
+        stages = [
+            ~np.isnan(b["engaged_day"]),
+            ~np.isnan(b["known_day"]),
+            ~np.isnan(b["lead_day"]),
+            ~np.isnan(b["sql_day"]),
+            won,
+        ]
+        for upper, lower in zip(stages, stages[1:], strict=False):
+            if (lower & ~upper).any():
+                raise ConservationError("a buyer reached a funnel stage without the one before it")
+        first = self.purchases()
+        new_rev = float(first["amount"][~first["repeat"]].sum())
+        if not math.isclose(new_rev, float(b["revenue"].sum()), rel_tol=1e-9, abs_tol=1e-6):
+            raise ConservationError(f"first-purchase revenue {new_rev} != per-buyer revenue {b['revenue'].sum()}")
+        if int((~first["repeat"]).sum()) != int(won.sum()):
+            raise ConservationError("number of first purchases != buyers won")
+        ended = np.asarray(self.cust_end, dtype=float)
+        if len(self.cust_start) != self.initial_customers + int(won.sum()):
+            raise ConservationError("customers started != initial customers + buyers won")
+        if (ended < np.asarray(self.cust_start)).any():
+            raise ConservationError("a customer churned before it started")
+        spend = sum(self.spend_by_item.values())
+        if not math.isclose(spend, self.budget_expected, rel_tol=1e-9, abs_tol=1e-6):
+            raise ConservationError(f"marketing spend by item {spend:.2f} != budget spent {self.budget_expected:.2f}")
+        acts = self.activities()
+        if len(acts["start"]) and ((acts["end"] < acts["start"]).any()):
+            raise ConservationError("an activity ends before it starts")

@@ -1,8 +1,30 @@
-"""simfunnel: a what-if laboratory for the marketing-sales interface (SimPy model of buyer journeys)."""
+"""simfunnel: a what-if laboratory for the marketing-sales interface (SimPy model of buyer journeys).
+
+Public API: `load_scenario`, `Scenario.with_overrides`, `simulate` -> `RunResult`, and the experiments
+`replicate`, `compare`, `sweep`, `attribute`, `optimize_budget`, `best_splits`.
+"""
 
 from simfunnel.errors import ConservationError, ScenarioError
+from simfunnel.experiment import attribute, best_splits, compare, optimize_budget, replicate, sweep
 from simfunnel.scenario import LEVERS, Scenario, load_scenario, parse_override
+from simfunnel.simulate import RunResult, simulate
 
 __version__ = "0.1.0"
 
-__all__ = ["LEVERS", "ConservationError", "Scenario", "ScenarioError", "load_scenario", "parse_override", "__version__"]
+__all__ = [
+    "LEVERS",
+    "ConservationError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "attribute",
+    "best_splits",
+    "compare",
+    "load_scenario",
+    "optimize_budget",
+    "parse_override",
+    "replicate",
+    "simulate",
+    "sweep",
+]

@@ -296,7 +296,7 @@ class Retention(_Section):
     )
     followup_lift: float = Field(0.15, ge=0, le=1, description="Repeat-probability lift from a rep check-in.")
     referral_prob: float = Field(0.05, ge=0, le=1, description="Chance a purchase yields a referral.")
-    referral_followup_lift: float = Field(0.1, ge=0, le=1, description="Referral chance added by a rep check-in.")
+    referral_followup_lift: float = Field(0.1, ge=0, le=1, description="Chance that a rep check-in yields a referral.")
     initial_customers: int = Field(0, ge=0, le=2_000_000, description="Customers at day 0 (their next need is spread).")
     initial_customer_value: float = Field(0.0, ge=0, description="Typical first-deal value of an initial customer.")
 
@@ -487,8 +487,8 @@ def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) 
         msg = error.message
     elif err["type"] == "extra_forbidden":
         allowed = _allowed_keys(model, top=not loc[:-1])
-        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
-        msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+        hint = _did_you_mean(loc[-1], allowed)
+        msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {hint!r}?" if hint else "")
         if allowed:
             msg += f" Allowed: {', '.join(sorted(allowed))}"
     elif err["type"] == "missing":
@@ -516,6 +516,13 @@ def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) 
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ScenarioError(source, field, msg)
+
+
+def _did_you_mean(key: str, allowed: list[str]) -> str | None:
+    """The allowed name closest to a misspelt key (case-insensitive), if any is close."""
+    by_lower = {a.lower(): a for a in allowed}
+    hint = difflib.get_close_matches(key.lower(), list(by_lower), n=1)
+    return by_lower[hint[0]] if hint else None
 
 
 def _show(value: Any) -> str:

@@ -20,41 +20,53 @@ def repeat_probability(w: World, checked_in: bool) -> float:
     return min(1.0, p)
 
 
+def checkin_process(w: World, checked: list[bool], need_day: float):
+    """'Asking how it's going': a rep check-in some days after a sale (lowest queue priority). It counts only
+    if it happens before the customer's next need; a stale one is skipped without using the rep."""
+    env, pool = w.env, w.pool
+    yield env.timeout(w.scenario.sales.checkin_delay_days)
+    rep = pool.acquire_now()
+    if rep < 0:
+        rep = yield pool.request((CHECKIN_CLASS, env.now))
+    start = env.now
+    if start >= need_day:
+        pool.release(rep)
+        return
+    hours = w.checkin_hours()
+    end = w.calendar.finish(start, hours)
+    yield env.timeout(end - start)
+    pool.release(rep)
+    w.ledger.activity(rep, start, end, hours, CHECKIN, -1)
+    checked[0] = True
+    ret = w.scenario.retention
+    if w.u_retention() < ret.referral_followup_lift:
+        w.spawn_referral()  # a customer asked how it's going refers more often
+
+
 def customer_process(w: World, k: int, value: float, channel: int, first_need_in: float | None):
     """Customer k from its (first) purchase until churn or the horizon."""
     env, ret, ledger = w.env, w.scenario.retention, w.ledger
     followup = w.scenario.organisation.post_sale_followup
-    purchase_day = env.now
+    checked = [False]
     if first_need_in is not None:  # an initial customer: bought before day 0, no check-in pending
-        yield env.timeout(first_need_in)
-        purchase_day = env.now - 1e-9
-        need_day = env.now
-        checked = False
+        need_day = env.now + first_need_in
     else:
-        need_day = None
+        need_day = env.now + w.repurchase_days()
+        if w.u_retention() < ret.referral_prob:
+            w.spawn_referral()
+        if followup:
+            env.process(checkin_process(w, checked, need_day))
     while True:
-        if need_day is None:
-            checked = False
-            if followup:
-                yield env.timeout(w.scenario.sales.checkin_delay_days)
-                rep = yield w.pool.request((CHECKIN_CLASS, env.now))
-                start = env.now
-                hours = w.checkin_hours()
-                end = w.calendar.finish(start, hours)
-                yield env.timeout(end - start)
-                w.pool.release(rep)
-                ledger.activity(rep, start, end, hours, CHECKIN, -1)
-                checked = True
-            if w.u_retention() < ret.referral_prob + (ret.referral_followup_lift if checked else 0.0):
+        if need_day > env.now:
+            yield env.timeout(need_day - env.now)
+        if w.u_retention() < repeat_probability(w, checked[0]):
+            ledger.purchase(env.now, value * ret.repeat_value_fraction, True, channel)
+            need_day = env.now + w.repurchase_days()
+            checked = [False]
+            if w.u_retention() < ret.referral_prob:
                 w.spawn_referral()
-            need_day = purchase_day + w.repurchase_days()
-            if need_day > env.now:
-                yield env.timeout(need_day - env.now)
-        if w.u_retention() < repeat_probability(w, checked):
-            amount = value * ret.repeat_value_fraction
-            ledger.purchase(env.now, amount, True, channel)
-            purchase_day = env.now
-            need_day = None
+            if followup:
+                env.process(checkin_process(w, checked, need_day))
             continue
         ledger.cust_end[k] = env.now
         w.customers_active -= 1

@@ -40,6 +40,12 @@ class RepPool:
             heapq.heappush(self.queue, (key, self._seq, event))
         return event
 
+    def acquire_now(self) -> int:
+        """A free rep's id if one can start right now (no event needed), else -1."""
+        if self.free and self.calendar.is_open(self.env.now):
+            return self.free.pop()
+        return -1
+
     def release(self, rep: int) -> None:
         if self.queue and self.calendar.is_open(self.env.now):
             heapq.heappop(self.queue)[2].succeed(rep)
@@ -69,34 +75,22 @@ def win_probability(w: World, fit: float, r_contact: float, lift: float, time_le
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def lead_process(w: World, i: int, draws: tuple[float, ...]):
-    """One lead from handoff to a terminal state.
+LEAD_FIELDS = ("arrival_day", "deadline_day", "ready_day", "commit_day", "fit", "nurture_lift", "lead_kind",
+               "lead_score", "lead_day", "value", "channel")  # fmt: skip
+"""Buyer columns a lead process reads, passed in as plain Python values (numpy scalars slow SimPy down)."""
+
+
+def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
+    """One followed-up lead from handoff to a terminal state. `info` holds the LEAD_FIELDS of buyer i;
     `draws` = (u_follow, u_engaged, u_win, contact hours, qualification hours, u_return)."""
     env, pool, cal, h, ledger = w.env, w.pool, w.calendar, w.handoff, w.ledger
-    cols = w.buyers.cols
-    arrival = cols["arrival_day"][i]
-    deadline = cols["deadline_day"][i]
+    arrival, deadline, ready, commit, fit, lift, kind, score, lead_day, value, channel = info
     process = deadline - arrival
-    ready = cols["ready_day"][i]
-    commit = cols["commit_day"][i]
-    fit = cols["fit"][i]
-    lift = cols["nurture_lift"][i]
-    kind = int(cols["lead_kind"][i])
-    score = cols["lead_score"][i]
-    lead_day = cols["lead_day"][i]
     u_follow, u_engaged, u_win, contact_h, qual_h, u_return = draws
     return_prob = w.scenario.market.return_when_ready
     returned = False
     ready_at = w.scenario.market.ready_at
-    handoff_day = h.handoff_day(lead_day, kind)
-    if handoff_day > env.now:
-        yield env.timeout(handoff_day - env.now)
     cols = w.buyers.cols
-    cols["handoff_day"][i] = handoff_day
-    h.desk += 1
-    if u_follow >= h.follow_up_prob(env.now, kind):
-        h.ignore(deadline)  # the lead black hole: never worked, ages until the deadline
-        return
     cols["followed_up"][i] = 1
     hand_raised = kind == HAND_RAISE  # a referred buyer asked to be called: it does not go cold in hours
     recycle = w.scenario.organisation.too_early == "recycle"
@@ -107,8 +101,9 @@ def lead_process(w: World, i: int, draws: tuple[float, ...]):
         now = env.now
         if h.context and now < ready:  # the rep knows when the buyer will be ready: call then
             yield env.timeout(ready - now)
-        key = h.queue_key(env.now, kind, deadline, score)
-        rep = yield pool.request(key)
+        rep = pool.acquire_now()
+        if rep < 0:
+            rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))
         start = env.now
         contacts += 1
         if contacts == 1:
@@ -155,7 +150,9 @@ def lead_process(w: World, i: int, draws: tuple[float, ...]):
                 i, returned, TOO_LATE, env.now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0
             )
             return
-        rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))
+        rep = pool.acquire_now()
+        if rep < 0:
+            rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))
         start = env.now
         end = cal.finish(start, hours)
         yield env.timeout(end - start)
@@ -168,9 +165,8 @@ def lead_process(w: World, i: int, draws: tuple[float, ...]):
         return
     p = win_probability(w, fit, r_contact, lift, (deadline - now) / process)
     if u_win < p:
-        value = cols["value"][i]
         w.close_lead(i, returned, WON, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, value)
-        w.start_customer(value, int(cols["channel"][i]), first_need_in=None)
+        w.start_customer(value, channel, first_need_in=None)
     else:
         w.close_lead(i, returned, LOST, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0)
 

@@ -24,10 +24,11 @@ from simfunnel.model.handoff import Handoff
 from simfunnel.model.market import MIN_PROCESS_DAYS, arrival_days, buyer_attributes
 from simfunnel.model.marketing import MarketingState, expected_spend
 from simfunnel.model.retention import customer_process
-from simfunnel.model.sales import RepPool, lead_process
+from simfunnel.model.sales import LEAD_FIELDS, RepPool, lead_process
 from simfunnel.model.streams import Buffered, mechanism_streams
 from simfunnel.scenario import Scenario
 
+LEAD_DAY, LEAD_KIND, DEADLINE = (LEAD_FIELDS.index(n) for n in ("lead_day", "lead_kind", "deadline_day"))
 STAGE_TIME_COLUMNS = (
     "engaged_day",
     "known_day",
@@ -83,6 +84,7 @@ class World:
         self.u_return = m.uniform(size=n)
         self.contact_h = sc.sales.first_contact_hours.sample(sa, n)
         self.qual_h = sc.sales.qualification_hours.sample(sa, n)
+        self._lead_draws = (self.u_follow, self.u_engaged, self.u_win, self.contact_h, self.qual_h, self.u_return)
         # --- live draws (event order), buffered
         s = sc.sales
         self.meeting_hours = Buffered(lambda k: s.meeting_hours.sample(sa, k))
@@ -96,6 +98,7 @@ class World:
         self.market_rng = m
         self.ledger = Ledger(horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names)
         self.customers_active = 0
+        self._batches: dict[float, list] = {}
 
     # ------------------------------------------------------------------ processes
     def _source(self):
@@ -106,13 +109,45 @@ class World:
         while t < self.horizon:
             lo, hi = np.searchsorted(arrivals, [t, t + step], side="left")
             leads = self.marketing.evaluate_cohort(self.buyers.cols, int(lo), int(hi), self.u_pre)
-            for i in leads.tolist():
-                draws = (
-                    self.u_follow[i], self.u_engaged[i], self.u_win[i], self.contact_h[i], self.qual_h[i], self.u_return[i]
-                )  # fmt: skip
-                env.process(lead_process(self, i, draws))
+            if len(leads):
+                cols = self.buyers.cols
+                infos = zip(*(cols[name][leads].tolist() for name in LEAD_FIELDS), strict=True)
+                draws = zip(*(a[leads].tolist() for a in self._lead_draws), strict=True)
+                for i, info, d in zip(leads.tolist(), infos, draws, strict=True):
+                    self.schedule_handoff(i, info, d)
             t += step
             yield env.timeout(step)
+
+    def schedule_handoff(self, i: int, info: tuple, draws: tuple) -> None:
+        """Hand lead i to sales at its handoff day: one timeout with a callback (no process) per lead in
+        real time, one per list day for a batch handoff; only followed-up leads become processes."""
+        h, env = self.handoff, self.env
+        lead_day, kind = info[LEAD_DAY], info[LEAD_KIND]
+        day = h.handoff_day(lead_day, kind)
+        item = (i, info, draws)
+        if h.realtime or h.is_priority(kind):
+            env.timeout(max(0.0, day - env.now)).callbacks.append(lambda _ev, item=item: self._handoff([item], day))
+            return
+        batch = self._batches.get(day)
+        if batch is None:
+            batch = self._batches[day] = []
+            env.timeout(max(0.0, day - env.now)).callbacks.append(lambda _ev, day=day: self._handoff_batch(day))
+        batch.append(item)
+
+    def _handoff_batch(self, day: float) -> None:
+        self._handoff(self._batches.pop(day), day)
+
+    def _handoff(self, items: list, day: float) -> None:
+        """Leads reach the reps' desk; each is followed up or left in the black hole (Sabnis et al.)."""
+        h, env, cols = self.handoff, self.env, self.buyers.cols
+        for i, info, draws in items:
+            cols["handoff_day"][i] = day
+            h.desk += 1
+            if draws[0] >= h.follow_up_prob(env.now, info[LEAD_KIND]):
+                h.ignore(info[DEADLINE])  # never worked: the lead ages on the desk until the deadline
+                continue
+            cols["followed_up"][i] = 1
+            env.process(lead_process(self, i, info, draws))
 
     def _rebalancer(self):
         every = self.scenario.marketing.rebalance_days
@@ -158,6 +193,7 @@ class World:
         cols["lead_kind"][i] = REFERRAL_LEAD
         cols["lead_day"][i] = ready
         cols["lead_score"][i] = math.nan
+        info = tuple(cols[name][i].item() for name in LEAD_FIELDS)
         draws = (
             self.u_handoff_live(),
             self.u_sales_live(),
@@ -166,7 +202,7 @@ class World:
             float(sc.sales.qualification_hours.sample(self.rng["sales"], 1)[0]),
             float(m.uniform()),
         )
-        self.env.process(lead_process(self, i, draws))
+        self.schedule_handoff(i, info, draws)
 
     def close_lead(
         self,

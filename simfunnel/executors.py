@@ -25,9 +25,10 @@ import multiprocessing
 import os
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -396,6 +397,28 @@ def open_executor(
     raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
 
 
+@contextmanager
+def executor_scope(
+    executor: ExecutorName | TaskExecutor = "processes",
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    client: Any = None,
+    progress: bool | None = None,
+    runner: Runner = None,
+) -> Iterator[TaskExecutor]:
+    """`open_executor` for the length of a ``with`` block: an executor opened here is closed at the end; an
+    executor object passed in is borrowed (left open for the caller to reuse, its own settings kept)."""
+    if isinstance(executor, TaskExecutor):
+        yield executor
+        return
+    ex = open_executor(executor, workers=workers, address=address, client=client, progress=progress, runner=runner)
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
 def run_tasks(
     tasks: Iterable[Task],
     *,
@@ -427,6 +450,7 @@ __all__ = [
     "Task",
     "TaskExecutor",
     "default_workers",
+    "executor_scope",
     "flatten_summary",
     "open_executor",
     "run_task",

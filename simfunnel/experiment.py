@@ -8,7 +8,8 @@ of a sweep and every coalition of an attribution gets the *same* child ``i`` in 
 numbers, so differences are paired and tight. The model spawns its per-mechanism streams from that child.
 
 Executors (`simfunnel.executors`): ``"serial"``, ``"processes"`` (default; ``workers`` = usable CPUs) and
-``"dask"`` (``address=`` or ``client=``; else a LocalCluster). Results are sorted by (point, replication)
+``"dask"`` (``address=`` or ``client=``; else a LocalCluster); or pass an open `TaskExecutor` (e.g.
+``ProcessExecutor(workers=4)`` used as a context manager) to reuse its workers across calls. Results are sorted by (point, replication)
 before any table is built, so they are bit-identical for every executor and worker count (only the
 ``wall_seconds`` timing metric differs between runs).
 
@@ -36,13 +37,14 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simfunnel.executors import ExecutorName, Outcome, Task, TaskExecutor, open_executor
+from simfunnel.executors import ExecutorName, Outcome, Task, TaskExecutor, executor_scope
 from simfunnel.scenario import LEVERS, NON_CHANNEL_SHARES, Organisation, Scenario, load_scenario
 
 SeedLike = int | np.random.SeedSequence | None
@@ -219,6 +221,12 @@ class _Point:
     error: str | None = None
 
 
+def _check_n(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n (replications) must be an integer >= 1, got {n!r}")
+    return int(n)
+
+
 def _as_scenario(scenario: ScenarioLike) -> Scenario:
     if isinstance(scenario, Scenario):
         return scenario
@@ -387,11 +395,9 @@ def replicate(
     scn = _as_scenario(scenario)
     root = root_seed(seed)
     point = _Point(0, {"scenario": scn.name}, scn)
-    n0 = DEFAULT_N if n is None else int(n)
-    if n0 < 1:
-        raise ValueError(f"n must be >= 1, got {n0}")
+    n0 = _check_n(DEFAULT_N if n is None else n)
     extra: dict[str, Any] = {}
-    with open_executor(
+    with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         if precision is None:
@@ -405,12 +411,13 @@ def replicate(
                 raise ValueError(f"batch must be >= 1, got {step}")
             total = min(n0, max_replications)
             outcomes = {}
-            met = False
+            met = failed = False
             while True:
                 outcomes = _execute(
                     [point], range(total), root, ex, desc=f"replicate {scn.name} (n={total})", skip=outcomes
                 )
                 if any(not ok for ok, _ in outcomes.values()):
+                    failed = True  # reported by _finish below
                     break
                 first = outcomes[(0, 0)][1]
                 if precision_metric not in first:
@@ -421,7 +428,7 @@ def replicate(
                 if met or total >= max_replications:
                     break
                 total = min(total + step, max_replications)
-            if not met:
+            if not met and not failed:
                 warnings.warn(
                     f"replicate: {precision_metric} did not reach a half-width of {precision:.1%} of its mean "
                     f"within {total} replications",
@@ -457,9 +464,10 @@ def compare(
     baseline = names[0] if baseline is None else str(baseline)
     if baseline not in names:
         raise ValueError(f"baseline {baseline!r} is not one of the scenarios {names}")
+    n = _check_n(n)
     root = root_seed(seed)
     points = [_Point(i, {"scenario": name}, _as_scenario(s)) for i, (name, s) in enumerate(scenarios.items())]
-    with open_executor(
+    with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         outcomes = _execute(points, range(n), root, ex, desc="compare")
@@ -555,6 +563,7 @@ def sweep(
     rest, so an interrupted sweep loses nothing and duplicates nothing. With ``seed=None`` a rerun adopts the
     seed stored in the checkpoint.
     """
+    n = _check_n(n)
     base = _as_scenario(scenario)
     overrides_list, fields = _grid_points(grid)
     ck = _Checkpoint(checkpoint) if checkpoint is not None else None
@@ -593,7 +602,7 @@ def sweep(
                 if all(results[(p, r)][0] for r in new):
                     ck.save_point(root, keys[p], overrides_list[p], new)
 
-    with open_executor(
+    with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         outcomes = _execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done)
@@ -608,10 +617,16 @@ def _grid_points(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
             if isinstance(v, str | bytes) or not isinstance(v, Iterable):
                 raise TypeError(f"sweep grid: {k!r} needs a list of values, got {v!r}")
             values.append(list(v))
-        return [dict(zip(fields, combo, strict=True)) for combo in itertools.product(*values)], fields
-    points = [dict(p) for p in grid]
+        combos = itertools.product(*values)
+        return [{f: _plain(v) for f, v in zip(fields, combo, strict=True)} for combo in combos], fields
+    points = [{str(k): _plain(v) for k, v in p.items()} for p in grid]
     fields = list(dict.fromkeys(k for p in points for k in p))
     return points, fields
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (from ``np.linspace`` grids) as Python numbers, so validation and labels behave."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _point_key(scenario: Scenario) -> str:
@@ -633,18 +648,32 @@ class _Checkpoint:
         if suffix not in (".parquet", ".pq", ".csv"):
             raise ValueError(f"checkpoint must end in .parquet or .csv, got {self.path.name!r}")
         self.fmt = "csv" if suffix == ".csv" else "parquet"
+        self._remove_stale_temporaries()
         self.frame = self._read()
+
+    def _tmp(self, pid: int) -> Path:
+        return self.path.with_name(f".{self.path.name}.{pid}.tmp")
+
+    def _remove_stale_temporaries(self) -> None:
+        """A run killed while writing leaves its temporary file (never the checkpoint) behind: remove it."""
+        prefix = f".{self.path.name}."
+        for tmp in self.path.parent.glob(f"{glob_escape(prefix)}*.tmp"):
+            pid = tmp.name[len(prefix) : -len(".tmp")]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                tmp.unlink(missing_ok=True)
 
     def _read(self) -> pd.DataFrame:
         if not self.path.exists():
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in self.COLUMNS})
         if self.fmt == "csv":
+            # pandas 3 parses floats round-trip exactly by default (and deprecates the option); pandas 2 needs it
+            exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
             frame = pd.read_csv(
                 self.path,
                 dtype={"point_key": str, "entropy": str, "spawn_key": str, "metric": str, "overrides": str},
-                float_precision="round_trip",
                 keep_default_na=False,
                 na_values={"value": ["", "nan", "NaN"]},
+                **exact,
             )
         else:
             frame = pd.read_parquet(self.path)
@@ -660,11 +689,12 @@ class _Checkpoint:
         if len(seeds) > 1:
             raise ValueError(f"{self.path} holds runs of {len(seeds)} different seeds; pass seed= explicitly")
         entropy, spawn_key = seeds.iloc[0]
-        return np.random.SeedSequence(int(entropy), spawn_key=tuple(json.loads(spawn_key)))
+        return np.random.SeedSequence(json.loads(entropy), spawn_key=tuple(json.loads(spawn_key)))
 
     @staticmethod
     def _seed_id(root: np.random.SeedSequence) -> tuple[str, str]:
-        return str(root.entropy), json.dumps(list(root.spawn_key))
+        entropy = root.entropy if isinstance(root.entropy, int) else [int(e) for e in root.entropy]
+        return json.dumps(entropy), json.dumps([int(k) for k in root.spawn_key])
 
     def load_runs(self, root: np.random.SeedSequence) -> dict[tuple[str, int], dict[str, float]]:
         entropy, spawn_key = self._seed_id(root)
@@ -699,7 +729,7 @@ class _Checkpoint:
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp = self._tmp(os.getpid())
         try:
             if self.fmt == "csv":
                 self.frame.to_csv(tmp, index=False)
@@ -709,6 +739,18 @@ class _Checkpoint:
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name != "posix":  # on Windows os.kill(pid, 0) would terminate the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: leave the file alone
+    return True
 
 
 # ============================================================================================== attribution
@@ -721,7 +763,8 @@ class Attribution:
 
     ``table``: ``lever``, ``fields``, ``shapley`` (mean over replications), ``std``, ``n``, ``ci_low``,
     ``ci_high``, ``half_width`` (95 % t interval across replications), ``share`` (of the mean total gap).
-    ``gap``: the same statistics for the total gap. ``per_replication``: one row per replication, one column
+    ``gap``: the same statistics for the total gap, plus ``siloed_mean`` and ``all_levers_mean`` (the metric
+    with no lever and with every attributed lever switched). ``per_replication``: one row per replication, one column
     per lever. ``runs``: every coalition's KPIs (``coalition``, ``size``, ``replication``, ``metric``, ``value``).
     """
 
@@ -738,7 +781,7 @@ class Attribution:
     _weights: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     _coalitions: tuple[frozenset[int], ...] = field(repr=False, default=())
 
-    def table_for(self, metric: str) -> Attribution:
+    def for_metric(self, metric: str) -> Attribution:
         """The same attribution for another KPI, from the stored coalition runs (no new simulation)."""
         return _attribution_from_runs(
             metric,
@@ -782,6 +825,7 @@ def attribute(
     computed per replication from that replication's coalition results, then averaged with a 95 % t interval
     across replications; per replication the values add up exactly to the gap (efficiency).
     """
+    n = _check_n(n)
     lo = _as_scenario(siloed)
     hi = _as_scenario(aligned)
     players = list(LEVERS if levers is None else levers)
@@ -835,7 +879,7 @@ def attribute(
             scen_keys[key] = len(points)
             points.append(_Point(len(points), {}, lo.with_overrides(ov) if ov else lo))
         coalition_point.append(scen_keys[key])
-    with open_executor(
+    with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         outcomes = _execute(points, range(n), root, ex, desc="shapley")
@@ -948,7 +992,7 @@ def _attribution_from_runs(
     per_rep = pd.DataFrame(phi, columns=list(names))
     per_rep.insert(0, "replication", np.arange(n, dtype=np.int64))
     per_rep["gap"] = gap_r
-    gap = {**gap, "siloed": float(np.nanmean(v[:, empty])), "aligned": float(np.nanmean(v[:, full]))}
+    gap = {**gap, "siloed_mean": float(np.nanmean(v[:, empty])), "all_levers_mean": float(np.nanmean(v[:, full]))}
     return Attribution(
         metric=metric,
         table=table,
@@ -975,7 +1019,8 @@ def _warn_outside_levers(lo: Scenario, hi: Scenario, lever_fields: set[str]) -> 
     if diff:
         warnings.warn(
             f"attribute: the aligned scenario also differs in {', '.join(diff[:8])}"
-            f"{' ...' if len(diff) > 8 else ''}; those differences are not levers and are not attributed",
+            f"{' ...' if len(diff) > 8 else ''}; these are not among the attributed levers and stay at the "
+            "siloed values in every coalition",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -1158,10 +1203,13 @@ def _budget_result(ev: _BudgetEvaluator, best: int, objective: str, maximize: bo
     runs, _, errors, _ = _tables(ev.points, ev.outcomes, range(ev.n), [])
     runs = runs.rename(columns={"point": "candidate"})
     errors = errors.rename(columns={"point": "candidate"})
+    obj = runs[runs["metric"] == objective]
+    by_candidate = dict(iter(obj.groupby("candidate", sort=True)["value"]))
+    empty = pd.Series([], dtype=float)
     rows = []
     for idx, shares in enumerate(ev.shares):
-        vals = runs[(runs["candidate"] == idx) & (runs["metric"] == objective)]["value"]
-        rows.append({"candidate": idx, "stage": ev.stage[idx], **shares, **mean_ci(vals)})
+        stats = mean_ci(by_candidate.get(idx, empty))
+        rows.append({"candidate": idx, "stage": ev.stage[idx], **shares, **stats})
     table = pd.DataFrame(rows)
     table = table.astype({"candidate": np.int64, "n": np.int64})
     b = table.iloc[best]
@@ -1218,9 +1266,10 @@ def optimize_budget(
     the ranking is paired. The best of many noisy means is optimistic (winner's curse): confirm the chosen
     split with a fresh seed (`compare`) before quoting its value.
     """
+    n = _check_n(n)
     base = _as_scenario(scenario)
     root = root_seed(seed)
-    with open_executor(
+    with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         ev = _BudgetEvaluator(base, n, root, ex)
@@ -1249,9 +1298,10 @@ def best_splits(
 
     Rows: one per budget item (its share), then the mean of each of ``kpis``; columns ``current``,
     ``mql_optimal``, ``profit_optimal``. Both searches share their evaluations (same seed, CRN)."""
+    n = _check_n(n)
     base = _as_scenario(scenario)
     root = root_seed(seed)
-    with open_executor(
+    with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         ev = _BudgetEvaluator(base, n, root, ex)

@@ -326,7 +326,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         print(f"{res.metric}: {lo.name} -> {hi.name}, {how}, {res.n_replications} replications; mean [95 % CI]")
         share = "share" if "share" in table.columns else None
         _print_table(
-            [[str(r["lever"]), _ci(r["value"], r["ci_low"], r["ci_high"]), f"{r[share]:.0%}" if share else ""]
+            [[str(r["lever"]), _ci(r["shapley"], r["ci_low"], r["ci_high"]), f"{r[share]:.0%}" if share else ""]
              for r in table.to_dict(orient="records")],
             ["lever", res.metric, "share of gap"],
         )  # fmt: skip

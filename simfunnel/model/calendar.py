@@ -53,7 +53,7 @@ class WorkCalendar:
                 if t < close:
                     start = max(t, day + open_frac)
                     available = close - start
-                    if remaining <= available:
+                    if remaining <= available + 1e-12:  # a full day's work ends at the close, not next morning
                         return start + remaining
                     remaining -= available
             t = day + 1.0

@@ -74,5 +74,5 @@ class Handoff:
         if self.policy == "deadline" and self.context:
             return (cls, deadline)
         if self.policy == "score":
-            return (cls, -score)
+            return (cls, -score if score == score else -1.0)  # referrals carry no score: warm, treated as top
         return (cls, now)

@@ -26,7 +26,8 @@ def expected_spend(scenario: Scenario, horizon: float) -> float:
     budget = scenario.marketing.budget_per_year
     acquisition = sum(v for k, v in shares.items() if k not in NON_CHANNEL_SHARES)
     stopped_days = max(0.0, horizon - min(horizon, scenario.marketing.acquisition_stop_day))
-    return budget * horizon / 365.0 - budget * acquisition * stopped_days / 365.0
+    # sum(shares) is 1, or 0 when the whole budget is training and the training lever is off (nothing to spend)
+    return budget * sum(shares.values()) * horizon / 365.0 - budget * acquisition * stopped_days / 365.0
 
 
 class MarketingState:
@@ -45,7 +46,7 @@ class MarketingState:
         self.acquisition_share = acq
         self.mix = np.array([shares[c] / acq if acq > 0 else 0.0 for c in self.channel_names])
         self.item_share = {k: shares[k] for k in NON_CHANNEL_SHARES}
-        self.acquisition_on = True
+        self.acquisition_on = scenario.marketing.acquisition_stop_day > 0
         self.spent = {name: 0.0 for name in (*self.channel_names, *NON_CHANNEL_SHARES)}
         self._last_accrual = 0.0
         # CRM learning state

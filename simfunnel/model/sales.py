@@ -113,7 +113,7 @@ def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
             outcome = TOO_LATE
         elif hand_raised and u_engaged > w.speed_to_lead.engaged((start - lead_day) * 24.0):
             outcome = TOO_LATE  # the hand-raiser went cold while waiting
-        elif r_contact < ready_at:
+        elif r_contact < ready_at - 1e-9:  # tolerance: a call placed exactly at the ready day is on time
             outcome = TOO_EARLY
         else:
             outcome = WON  # provisional: qualified
@@ -150,6 +150,12 @@ def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
                 i, returned, TOO_LATE, env.now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0
             )
             return
+        if hours <= 0.0:
+            # A step of zero working hours is not held: it neither queues for nor occupies a rep and is not
+            # logged as an activity (a zero-length request would still queue behind other work and show up as a
+            # 0-hour activity). `proposal_hours = { kind = "fixed", value = 0 }` and `meetings = 0` thus end the
+            # sales cycle at qualification, as in the M/M/c reduction scenarios/mmc_validation.toml.
+            continue
         rep = pool.acquire_now()
         if rep < 0:
             rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))

@@ -27,7 +27,7 @@ HEADLINE = (
     "buyers", "mqls", "sqls", "won", "lost_never_reached", "lost_dropped", "lost_too_early", "lost_too_late",
     "lost_to_competitor", "open", "revenue", "new_revenue", "repeat_revenue", "customers_end", "churned",
     "referrals", "marketing_spend", "rep_cost", "profit", "cac", "roi", "win_rate", "mql_to_sql",
-    "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
+    "lead_wait_days", "lead_wait_days_p90", "queue_wait_days", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
     "leads_followed_up", "rep_hours_wasted",
 )  # fmt: skip
 """KPIs shown in tables (JSON and CSV carry every KPI)."""

@@ -13,6 +13,11 @@ Executors (`simfunnel.executors`): ``"serial"``, ``"processes"`` (default; ``wor
 before any table is built, so they are bit-identical for every executor and worker count (only the
 ``wall_seconds`` timing metric differs between runs).
 
+Result cache (`simfunnel.cache`): every experiment takes ``cache=`` - None/False (default: off), True (the
+default folder ``~/.cache/simfunnel`` or ``$SIMFUNNEL_CACHE_DIR``), a folder, or a `simfunnel.cache.ResultCache`.
+A run whose scenario, seed child and model version (with a hash of the model's source) were run before is read
+from disk instead of simulated; the numbers are identical. ``SIMFUNNEL_CACHE=0`` switches it off everywhere.
+
 Confidence intervals are 95 % Student-t intervals: ``mean +- t(0.975, n-1) * std / sqrt(n)``. The t quantile
 comes from `t_quantile_975` (a table for df 1..30, a Cornish-Fisher expansion beyond; no scipy needed).
 
@@ -44,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simfunnel.cache import CacheLike, resolve_cache
 from simfunnel.executors import ExecutorName, Outcome, Task, TaskExecutor, executor_scope
 from simfunnel.scenario import LEVERS, NON_CHANNEL_SHARES, Organisation, Scenario, load_scenario
 
@@ -243,8 +249,13 @@ def _execute(
     desc: str,
     skip: Mapping[tuple[int, int], Outcome] | None = None,
     on_done: Callable[[tuple[int, int], Outcome], None] | None = None,
+    cache: CacheLike = None,
 ) -> dict[tuple[int, int], Outcome]:
-    """Run every (valid point, replication) not in ``skip``; replication i of every point gets child i."""
+    """Run every (valid point, replication) not in ``skip``; replication i of every point gets child i.
+
+    With a ``cache`` (`simfunnel.cache`; only for the model's own runner), a task whose (scenario, seed,
+    model version) was run before is served from disk - reported through ``on_done`` like a finished run - and
+    every newly finished run is stored."""
     skip = skip or {}
     tasks = [
         Task((p.index, r), p.scenario, child_seed(root, r))
@@ -254,7 +265,36 @@ def _execute(
         if (p.index, r) not in skip
     ]
     outcomes = dict(skip)
-    outcomes.update(ex.run(tasks, desc=desc, on_done=on_done))
+    store = resolve_cache(cache) if getattr(ex, "runner", None) is None else None
+    if store is None:
+        outcomes.update(ex.run(tasks, desc=desc, on_done=on_done))
+        return outcomes
+    by_key = {t.key: t for t in tasks}
+    todo: list[Task] = []
+    for task in tasks:
+        got = store.get_summary(task.scenario, task.seed)
+        if got is None:
+            todo.append(task)
+            continue
+        outcomes[task.key] = (True, got)
+        if on_done is not None:
+            on_done(task.key, (True, got))
+    failed_writes: list[str] = []
+
+    def done(key: tuple[int, int], outcome: Outcome) -> None:
+        ok, payload = outcome
+        if ok and not failed_writes:
+            task = by_key[key]
+            try:
+                store.put_summary(task.scenario, task.seed, payload)
+            except (OSError, TypeError, ValueError) as exc:  # a full or read-only disk must not lose the run
+                failed_writes.append(f"{type(exc).__name__}: {exc}")
+        if on_done is not None:
+            on_done(key, outcome)
+
+    outcomes.update(ex.run(todo, desc=desc, on_done=done))
+    if failed_writes:
+        warnings.warn(f"result cache {store.directory} not written: {failed_writes[0]}", RuntimeWarning, stacklevel=3)
     return outcomes
 
 
@@ -383,6 +423,7 @@ def replicate(
     max_replications: int = 200,
     batch: int | None = None,
     progress: bool | None = None,
+    cache: CacheLike = None,
     _runner: Any = None,
 ) -> Experiment:
     """``n`` independent runs of one scenario (replication ``i`` seeded with child ``i`` of ``seed``).
@@ -401,7 +442,7 @@ def replicate(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
         if precision is None:
-            outcomes = _execute([point], range(n0), root, ex, desc=f"replicate {scn.name}")
+            outcomes = _execute([point], range(n0), root, ex, desc=f"replicate {scn.name}", cache=cache)
             total = n0
         else:
             if not precision > 0:
@@ -414,7 +455,13 @@ def replicate(
             met = failed = False
             while True:
                 outcomes = _execute(
-                    [point], range(total), root, ex, desc=f"replicate {scn.name} (n={total})", skip=outcomes
+                    [point],
+                    range(total),
+                    root,
+                    ex,
+                    desc=f"replicate {scn.name} (n={total})",
+                    skip=outcomes,
+                    cache=cache,
                 )
                 if any(not ok for ok, _ in outcomes.values()):
                     failed = True  # reported by _finish below
@@ -451,6 +498,7 @@ def compare(
     address: str | None = None,
     client: Any = None,
     progress: bool | None = None,
+    cache: CacheLike = None,
     _runner: Any = None,
 ) -> Experiment:
     """Run every scenario ``n`` times with common random numbers (replication ``i`` of each scenario gets the
@@ -470,7 +518,7 @@ def compare(
     with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
-        outcomes = _execute(points, range(n), root, ex, desc="compare")
+        outcomes = _execute(points, range(n), root, ex, desc="compare", cache=cache)
     exp = _finish("compare", points, outcomes, n, root, ("scenario",), keep_point=False, baseline=baseline)
     exp.diffs = _paired_diffs(exp.runs, names, baseline)
     return exp
@@ -550,6 +598,7 @@ def sweep(
     address: str | None = None,
     client: Any = None,
     progress: bool | None = None,
+    cache: CacheLike = None,
     _runner: Any = None,
 ) -> Experiment:
     """Run every point of a grid ``{"dotted.field": [values...], ...}`` (full product, first field slowest) or of
@@ -605,7 +654,7 @@ def sweep(
     with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
-        outcomes = _execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done)
+        outcomes = _execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done, cache=cache)
     return _finish("sweep", points, outcomes, n, root, ("point", *fields), keep_point=True, fields=tuple(fields))
 
 
@@ -812,6 +861,7 @@ def attribute(
     address: str | None = None,
     client: Any = None,
     progress: bool | None = None,
+    cache: CacheLike = None,
     _runner: Any = None,
 ) -> Attribution:
     """Shapley values of the organisation levers for the siloed -> aligned gap in ``metric``.
@@ -882,7 +932,7 @@ def attribute(
     with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
-        outcomes = _execute(points, range(n), root, ex, desc="shapley")
+        outcomes = _execute(points, range(n), root, ex, desc="shapley", cache=cache)
     failed = [(key, payload) for key, (ok, payload) in outcomes.items() if not ok]
     if failed:
         (p, r), msg = sorted(failed)[0]
@@ -1074,8 +1124,11 @@ class BudgetResult:
 class _BudgetEvaluator:
     """Evaluates share vectors with CRN, caching each distinct split (shared by the searches of best_splits)."""
 
-    def __init__(self, base: Scenario, n: int, root: np.random.SeedSequence, ex: TaskExecutor) -> None:
+    def __init__(
+        self, base: Scenario, n: int, root: np.random.SeedSequence, ex: TaskExecutor, cache: CacheLike = None
+    ) -> None:
         self.base = base
+        self.cache = cache
         self.n = n
         self.root = root
         self.ex = ex
@@ -1106,7 +1159,9 @@ class _BudgetEvaluator:
                 new.append(self.points[idx])
             ids.append(self.keys[k])
         if new:
-            self.outcomes.update(_execute(new, range(self.n), self.root, self.ex, desc=f"budget {stage}"))
+            self.outcomes.update(
+                _execute(new, range(self.n), self.root, self.ex, desc=f"budget {stage}", cache=self.cache)
+            )
         return ids
 
     def score(self, idx: int, objective: str, maximize: bool) -> float:
@@ -1251,6 +1306,7 @@ def optimize_budget(
     address: str | None = None,
     client: Any = None,
     progress: bool | None = None,
+    cache: CacheLike = None,
     _runner: Any = None,
 ) -> BudgetResult:
     """Search the budget shares (``marketing.shares``: channels + nurture, retention, training) for the best
@@ -1272,7 +1328,7 @@ def optimize_budget(
     with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
-        ev = _BudgetEvaluator(base, n, root, ex)
+        ev = _BudgetEvaluator(base, n, root, ex, cache=cache)
         best, _ = _search(ev, objective, maximize, step, refine, delta, max_rounds)
     return _budget_result(ev, best, objective, maximize)
 
@@ -1292,6 +1348,7 @@ def best_splits(
     address: str | None = None,
     client: Any = None,
     progress: bool | None = None,
+    cache: CacheLike = None,
     _runner: Any = None,
 ) -> pd.DataFrame:
     """The MQL-optimal and the profit-optimal budget split side by side with the current one.
@@ -1304,7 +1361,7 @@ def best_splits(
     with executor_scope(
         executor, workers=workers, address=address, client=client, progress=progress, runner=_runner
     ) as ex:
-        ev = _BudgetEvaluator(base, n, root, ex)
+        ev = _BudgetEvaluator(base, n, root, ex, cache=cache)
         best_mql, _ = _search(ev, "mqls", True, step, refine, delta, max_rounds)
         best_profit, _ = _search(ev, "profit", True, step, refine, delta, max_rounds)
     res = _budget_result(ev, best_profit, "profit", True)

@@ -16,7 +16,7 @@ SUMMARY_KEYS = (
     *(f"lost_{r}" if r != "lost_to_competitor" and r != "open" else r for r in LOST_REASONS),
     "revenue", "new_revenue", "repeat_revenue", "repeat_purchases", "customers_end", "churned", "referrals",
     "marketing_spend", "rep_cost", "profit", "cac", "roi", "win_rate", "mql_to_sql",
-    "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
+    "lead_wait_days", "lead_wait_days_p90", "queue_wait_days", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
     "leads_followed_up", "rep_hours", "rep_hours_wasted", "sim_events", "wall_seconds",
 )  # fmt: skip
 """Every KPI in `RunResult.summary`, in display order."""
@@ -78,6 +78,7 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
         mql_to_sql=_ratio(out["sqls"], out["mqls"]),
         lead_wait_days=_mean(wait),
         lead_wait_days_p90=float(np.percentile(wait, 90)) if len(wait) else math.nan,
+        queue_wait_days=_mean((b["first_contact_day"] - b["queued_day"])[contacted]),
         speed_to_lead_hours=_mean((b["first_contact_day"] - b["lead_day"])[hand] * 24.0),
         sales_cycle_days=_mean((b["close_day"] - b["first_contact_day"])[won_mask]),
         rep_utilization=rep_utilization(ledger, scenario),
@@ -125,7 +126,7 @@ def buyers_frame(ledger: Ledger) -> pd.DataFrame:
         df[name] = b[name]
     df["followed_up"] = b["followed_up"].astype(bool)
     df["returned"] = b["returned"].astype(bool)
-    for name in ("first_contact_day", "contacts", "readiness_at_contact", "sql_day", "close_day"):
+    for name in ("queued_day", "first_contact_day", "contacts", "readiness_at_contact", "sql_day", "close_day"):
         df[name] = b[name]
     df["terminal_state"] = np.array(TERMINAL_STATES, dtype=object)[b["terminal"]]
     for name in ("terminal_day", "revenue", "rep_hours", "wasted_hours"):

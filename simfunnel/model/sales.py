@@ -101,6 +101,8 @@ def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
         now = env.now
         if h.context and now < ready:  # the rep knows when the buyer will be ready: call then
             yield env.timeout(ready - now)
+        if contacts == 0:
+            w.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)
         rep = pool.acquire_now()
         if rep < 0:
             rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))

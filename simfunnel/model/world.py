@@ -30,6 +30,7 @@ from simfunnel.scenario import Scenario
 
 LEAD_DAY, LEAD_KIND, DEADLINE = (LEAD_FIELDS.index(n) for n in ("lead_day", "lead_kind", "deadline_day"))
 STAGE_TIME_COLUMNS = (
+    "queued_day",
     "engaged_day",
     "known_day",
     "lead_day",

@@ -375,6 +375,55 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     return 0 if bool(table["passed"].all()) else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from simfunnel.report import build_report_info
+
+    overrides = dict(parse_override(x) for x in args.set or ())
+    try:
+        info = build_report_info(
+            list(args.files), args.output, n=args.replications, seed=args.seed, baseline=args.baseline,
+            quick=args.quick, overrides=overrides, attribution=args.attribution, validation=not args.no_validation,
+            title=args.title, question=args.question, cache=False if args.no_cache else True,
+            **_executor_kwargs(args),
+        )  # fmt: skip
+    except ValueError as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise UserError(str(exc)) from None
+    t = info.timings
+    print(
+        f"wrote {info.path} ({info.path.stat().st_size / 1e6:.1f} MB) in {info.seconds:.0f} s: {info.n} replications"
+        + (f", attribution {info.attribution_n} replications" if info.attribution_n else "")
+        + f" (compare {t.get('compare', 0):.0f} s, attribution {t.get('attribution', 0):.0f} s, "
+        f"validation {t.get('validation', 0):.0f} s, figures {t.get('figures', 0):.0f} s)",
+        file=sys.stderr,
+    )
+    if args.pdf is not None:
+        from simfunnel.report import html_to_pdf
+
+        pdf = Path(args.pdf) if args.pdf else info.path.with_suffix(".pdf")
+        try:
+            html_to_pdf(info.path, pdf)
+        except RuntimeError as exc:
+            raise UserError(f"{exc} (the HTML report {info.path} was written)") from None
+        print(f"wrote {pdf}", file=sys.stderr)
+    return 0
+
+
+def cmd_slides(args: argparse.Namespace) -> int:
+    from simfunnel.slides import SlidesError, build_slides
+
+    try:
+        out = build_slides(
+            args.notebook, args.output, reveal=args.reveal, show_input=args.show_input, theme=args.theme,
+            split=args.split,
+        )  # fmt: skip
+    except SlidesError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; self-contained, works offline)", file=sys.stderr)
+    return 0
+
+
 def _report_errors(errors: pd.DataFrame | None) -> None:
     if errors is not None and len(errors):
         print(f"\n{len(errors)} point(s) failed:", file=sys.stderr)
@@ -439,6 +488,52 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--format", choices=("table", "json", "csv"), default="table")
     sp.set_defaults(func=cmd_validate_model)
+
+    sp = sub.add_parser("report", help="self-contained HTML report for a client (optional PDF)")
+    sp.add_argument("files", nargs="+", help="scenario TOML files; the first is the baseline unless --baseline")
+    sp.add_argument("-o", "--output", default="report.html", help="HTML file to write (default report.html)")
+    sp.add_argument("--baseline", default=None, help="scenario name (or file stem) to compare against")
+    sp.add_argument("--quick", action="store_true", help="few replications (~20 s): a preview, not for decisions")
+    sp.add_argument(
+        "--attribution",
+        choices=("grouped", "levers", "off"),
+        default="grouped",
+        help="Shapley attribution over four lever groups (default), each lever (sampled), or none",
+    )
+    sp.add_argument("--no-validation", action="store_true", help="leave out the model checks")
+    sp.add_argument("--no-cache", action="store_true", help="simulate everything (do not use ~/.cache/simfunnel)")
+    sp.add_argument("--title", default=None)
+    sp.add_argument("--question", default=None, help="the client's question, shown at the top")
+    sp.add_argument(
+        "--pdf",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="PDF",
+        help="also print a PDF with headless Chromium (default: next to the HTML)",
+    )
+    sp.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    sp.add_argument("-n", "--replications", type=_positive_int, default=None, help="default 20 (--quick: 5)")
+    sp.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field in every scenario")
+    sp.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    sp.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: cores)")
+    sp.add_argument("--address", default=None, help="Dask scheduler address tcp://host:port")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(func=cmd_report)
+
+    sp = sub.add_parser("slides", help="notebook -> offline reveal.js slide deck (code hidden)")
+    sp.add_argument("notebook")
+    sp.add_argument("-o", "--output", default=None, help="deck HTML (default: NOTEBOOK.slides.html)")
+    sp.add_argument("--reveal", default=None, help="reveal.js folder or npm tarball (default: cached, else npm pack)")
+    sp.add_argument("--show-input", action="store_true", help="keep code cells (except those tagged remove_input)")
+    sp.add_argument("--theme", default="white", help="reveal.js theme (white, simple, black, ...)")
+    sp.add_argument(
+        "--split",
+        choices=("auto", "metadata", "headings"),
+        default="auto",
+        help="slide breaks: notebook slideshow metadata, markdown headings, or auto (metadata if any)",
+    )
+    sp.set_defaults(func=cmd_slides)
     return p
 
 

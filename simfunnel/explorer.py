@@ -177,7 +177,9 @@ def _summarise(runs: pd.DataFrame, scenario_label: str) -> pd.DataFrame:
     rows = []
     for metric, values in runs.groupby("metric", sort=False)["value"]:
         rows.append({"scenario": scenario_label, "metric": metric, "label": _metric_info(metric)[0], **mean_ci(values)})
-    return pd.DataFrame(rows, columns=["scenario", "metric", "label", "mean", "std", "n", "ci_low", "ci_high", "half_width"])
+    return pd.DataFrame(
+        rows, columns=["scenario", "metric", "label", "mean", "std", "n", "ci_low", "ci_high", "half_width"]
+    )
 
 
 # ============================================================================================== result
@@ -293,7 +295,7 @@ def _headline(w: WhatIf, compare: bool) -> str:
         f"{w.kpi('won'):,.0f} deals won, revenue {_fmt(w.kpi('revenue'), 'money')}, "
         f"lead wait {_fmt(w.kpi('lead_wait_days'), 'days')}, rep utilisation {_fmt(w.kpi('rep_utilization'), 'share')}"
     )
-    if compare and not w.diffs.empty:
+    if compare and not w.diffs.empty and w.overrides:
         d = w.diffs.set_index("metric")
         dp = d.loc["profit"]
         base_profit = w.kpi("profit", BASE)
@@ -499,7 +501,10 @@ def explorer_widgets(
     summing to 1, shown beneath), a market-size slider. Sliders have ``continuous_update=False``; with
     ``manual=True`` nothing runs until "Run" is pressed (``run=True``: one first update at once).
     Display the returned `ExplorerUI` in a notebook cell."""
-    import ipywidgets as W
+    try:
+        import ipywidgets as W
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError("the explorer's widgets need ipywidgets: pip install 'simfunnel[notebooks]'") from exc
 
     lo = dict(SILOED_LEVERS) if siloed is None else {k: getattr(siloed.organisation, k) for k in LEVERS}
     hi = dict(ALIGNED_LEVERS) if aligned is None else {k: getattr(aligned.organisation, k) for k in LEVERS}

@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 
 from simfunnel.cache import CacheLike, model_fingerprint, resolve_cache
-from simfunnel.errors import ScenarioError
 from simfunnel.executors import ExecutorName, TaskExecutor, executor_scope
 from simfunnel.experiment import attribute, child_seed, compare, root_seed
 from simfunnel.scenario import LEVERS, Scenario, load_scenario
@@ -79,11 +78,26 @@ LEVER_GROUPS: dict[str, tuple[str, ...]] = {
 _TABLE_KPIS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Money", ("profit", "revenue", "new_revenue", "repeat_revenue", "marketing_spend", "rep_cost", "cac", "roi")),
     ("Funnel", ("mqls", "sqls", "won", "mql_to_sql", "win_rate")),
-    ("Timing", ("lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days")),
+    ("Timing", ("lead_wait_days", "lead_wait_days_p90", "queue_wait_days", "speed_to_lead_hours", "sales_cycle_days")),
     ("Capacity", ("rep_utilization", "leads_followed_up", "rep_hours_wasted")),
     ("Customers", ("customers_end", "churned", "referrals")),
 )
-_HEADLINE_KPIS = ("profit", "revenue", "won", "lead_wait_days", "rep_utilization")
+_HEADLINE_KPIS = ("profit", "revenue", "won", "lead_wait_days", "queue_wait_days", "rep_utilization")
+_CARD_KPIS = ("profit", "revenue", "won", "cac")
+_WAIT_KPIS = ("lead_wait_days", "lead_wait_days_p90")
+
+_ORG_LABELS = {
+    "mql_threshold": "MQL threshold (lead score, 0-1)",
+    "handoff": "Handoff of leads to sales",
+    "batch_interval_days": "Handoff batch interval (days)",
+    "pass_context": "Context passed at handoff",
+    "response_sla_hours": "Response SLA for hand-raisers (working hours)",
+    "queue_policy": "Order in which reps work their queue",
+    "too_early": "Leads called too early",
+    "crm_logging": "CRM logging (share of outcomes)",
+    "rep_training": "Rep training by marketing",
+    "post_sale_followup": "Post-sale follow-up by reps",
+}
 
 
 # ============================================================================================== TOML sources
@@ -237,11 +251,17 @@ def field_sources(path: str | os.PathLike) -> dict[str, FieldComment]:
 
 
 def _comment_for(sources: Mapping[str, FieldComment], dotted: str) -> FieldComment | None:
-    """The comment of the line that sets ``dotted`` or its nearest enclosing table/inline table."""
+    """The comment of the line that sets ``dotted`` (or the enclosing inline table or [table] header *of the same
+    file*); None when the field is set without a comment or not set in the files at all."""
     parts = dotted.split(".")
+    setter = None
     for i in range(len(parts), 0, -1):
         hit = sources.get(".".join(parts[:i]))
-        if hit is not None and hit.comment:
+        if hit is None:
+            continue
+        if setter is None:
+            setter = hit
+        if hit.file == setter.file and hit.comment:
             return hit
     return None
 
@@ -302,33 +322,27 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _describe_field(dotted: str) -> str:
-    """The schema's description of a dotted field (the nearest described enclosing field)."""
-    from pydantic import BaseModel
+    """The schema's description of a dotted field: the most specific described field on its path."""
+    from typing import get_args, get_origin
 
-    from simfunnel.distributions import DISTRIBUTION_KINDS  # noqa: F401 - the union's members are models
+    from pydantic import BaseModel
 
     model: Any = Scenario
     best = ""
-    for part in dotted.split("."):
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            if isinstance(model, dict):
-                model = model.get("value")
-                continue
+    parts = dotted.split(".")
+    i = 0
+    while i < len(parts) and model is not None:
+        info = getattr(model, "model_fields", {}).get(parts[i])
+        if info is None:
             break
-        info = fields[part]
         if info.description:
             best = info.description
         ann = info.annotation
-        from typing import get_args, get_origin
-
+        i += 1
         if get_origin(ann) is dict:
-            value_type = get_args(ann)[1]
-            model = {"value": value_type if isinstance(value_type, type) and issubclass(value_type, BaseModel) else None}
-            continue
+            i += 1  # the dict key: a channel name or a budget item
+            ann = get_args(ann)[1]
         model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-        if model is not None and model.__doc__ and not info.description:
-            best = model.__doc__.strip().splitlines()[0]
     return best
 
 
@@ -359,17 +373,25 @@ def _fmt_value(v: Any, dotted: str = "") -> str:
 
 
 def _fmt_kpi(v: float, metric: str, signed: bool = False) -> str:
-    from simfunnel.plots import _fmt, _metric_info
+    from simfunnel.plots import _fmt
 
-    kind = _metric_info(metric)[1]
+    kind = _kpi_label(metric)[1]
     if kind == "count" and np.isfinite(v) and abs(v) < 100 and not float(v).is_integer():
         return ("+" if signed and v > 0 else "") + f"{v:,.1f}"
     return _fmt(v, kind, signed=signed)
 
 
-def _kpi_label(metric: str) -> tuple[str, str, int]:
-    from simfunnel.plots import _metric_info
+_EXTRA_KPI_LABELS: dict[str, tuple[str, str, int]] = {
+    "queue_wait_days": ("Queue wait for a free rep", "days", -1),
+}
 
+
+def _kpi_label(metric: str) -> tuple[str, str, int]:
+    """(label, unit kind, better direction) of a KPI, as in the figures."""
+    from simfunnel.plots import _METRICS, _metric_info
+
+    if metric not in _METRICS and metric in _EXTRA_KPI_LABELS:
+        return _EXTRA_KPI_LABELS[metric]
     return _metric_info(metric)
 
 
@@ -574,41 +596,29 @@ def build_report_info(
     attr_n = (QUICK_ATTRIBUTION_N if quick else DEFAULT_ATTRIBUTION_N) if attribution_n is None else attribution_n
     attr_n = max(2, min(int(attr_n), n))
     store = resolve_cache(cache)
-    others = names[1:]
     do_attr = attribution != "off" and len(names) == 2 and _org_differs(scns[names[0]], scns[names[1]])
 
     # ------------------------------------------------------------------ simulations
-    with executor_scope(executor, workers=workers, address=address, progress=progress) as ex:
+    t_checks = time.perf_counter()
+    background = validation and not (executor == "serial" or getattr(executor, "name", "") == "serial")
+    pending_checks = _Checks(0, store, background) if validation else None
+    try:
+        with executor_scope(executor, workers=workers, address=address, progress=progress) as ex:
+            exp, attr, attr_labels = _simulate_all(
+                scns, names, baseline, n, attr_n, seed, store, ex, do_attr, attribution, permutations,
+                attribution_metric, timings,
+            )  # fmt: skip
         t0 = time.perf_counter()
-        exp = compare(scns, n=n, seed=seed, baseline=baseline, executor=ex, cache=store)
-        timings["compare"] = time.perf_counter() - t0
-        attr = None
-        attr_labels: dict[str, str] = {}
-        if do_attr:
-            lo, hi = scns[names[0]], scns[names[1]]
-            if attribution == "grouped":
-                groups, attr_labels = _lever_groups(lo, hi)
-                kw: dict[str, Any] = {"levers": groups, "exact": len(groups) <= 6}
-            else:
-                groups = [(f,) for f in LEVERS if getattr(lo.organisation, f) != getattr(hi.organisation, f)]
-                attr_labels = {}
-                kw = {"levers": [g[0] for g in groups], "permutations": permutations}
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # other differences are reported in the text
-                attr = attribute(lo, hi, n=attr_n, seed=seed, metric=attribution_metric, executor=ex, cache=store, **kw)
-            timings["attribution"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    root = root_seed(seed)
-    runs = {x: simulate(scns[x], child_seed(root, 0)) for x in names}
-    timings["representative_runs"] = time.perf_counter() - t0
-
-    # ------------------------------------------------------------------ validation
-    checks = None
-    if validation:
-        t0 = time.perf_counter()
-        checks = _validation_table(seed=0, store=store)
-        timings["validation"] = time.perf_counter() - t0
+        root = root_seed(seed)
+        runs = {x: simulate(scns[x], child_seed(root, 0)) for x in names}
+        timings["representative_runs"] = time.perf_counter() - t0
+        checks = None
+        if pending_checks is not None:
+            checks = pending_checks.table()
+            timings["validation"] = time.perf_counter() - t_checks  # ran alongside the simulations
+    finally:
+        if pending_checks is not None:
+            pending_checks.close()
 
     # ------------------------------------------------------------------ figures and text
     t0 = time.perf_counter()
@@ -644,28 +654,108 @@ def build_report_info(
     )
 
 
-def _validation_table(seed: int, store: Any) -> pd.DataFrame | str:
-    """`run_checks(quick=True)`, cached per model version (+ validation source); a message if unavailable."""
+def _simulate_all(
+    scns: dict[str, Scenario],
+    names: list[str],
+    baseline: str,
+    n: int,
+    attr_n: int,
+    seed: int,
+    store: Any,
+    ex: TaskExecutor,
+    do_attr: bool,
+    attribution: str,
+    permutations: int,
+    metric: str,
+    timings: dict[str, float],
+) -> tuple[Any, Any, dict[str, str]]:
+    """The comparison and (if asked) the attribution, on one open executor."""
+    t0 = time.perf_counter()
+    exp = compare(scns, n=n, seed=seed, baseline=baseline, executor=ex, cache=store)
+    timings["compare"] = time.perf_counter() - t0
+    if not do_attr:
+        return exp, None, {}
+    lo, hi = scns[names[0]], scns[names[1]]
+    if attribution == "grouped":
+        groups, labels = _lever_groups(lo, hi)
+        kw: dict[str, Any] = {"levers": groups, "exact": len(groups) <= 6}
+    else:
+        labels = {}
+        kw = {"levers": [f for f in LEVERS if getattr(lo.organisation, f) != getattr(hi.organisation, f)]}
+        kw["permutations"] = permutations
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # differences outside the levers are reported in the text
+        attr = attribute(lo, hi, n=attr_n, seed=seed, metric=metric, executor=ex, cache=store, **kw)
+    timings["attribution"] = time.perf_counter() - t0
+    return exp, attr, labels
+
+
+def _validation_key() -> dict[str, Any] | None:
     try:
         from simfunnel import validation as v
-    except Exception as exc:  # noqa: BLE001 - optional section
-        return f"model checks not available ({type(exc).__name__}: {exc})"
+    except Exception:  # noqa: BLE001 - optional section
+        return None
     source = hashlib.sha256(Path(v.__file__).read_bytes()).hexdigest()[:16]
-    key = {"check": "run_checks", "quick": True, "validation_source": source}
-    if store is not None:
-        got = store.get(key, seed, "validation")
-        if isinstance(got, list):
-            return pd.DataFrame(got)
+    return {"check": "run_checks", "quick": True, "validation_source": source}
+
+
+def _run_checks_records(seed: int) -> list[dict[str, Any]] | str:
+    """Worker: `run_checks(quick=True)` as plain records, or an error message (module level: picklable)."""
     try:
-        table = v.run_checks(quick=True, seed=seed)
+        from simfunnel import validation as v
+
+        return _records(v.run_checks(quick=True, seed=seed))
     except Exception as exc:  # noqa: BLE001 - a failing check module must not sink the report
         return f"model checks could not run ({type(exc).__name__}: {exc})"
-    if store is not None:
-        try:
-            store.put(key, seed, _records(table), "validation")
-        except OSError:
-            pass
-    return table
+
+
+class _Checks:
+    """The quick model checks of `simfunnel.validation`: from the cache, else run - in a background process
+    (alongside the simulations, when ``background``) or here - and stored in the cache."""
+
+    def __init__(self, seed: int, store: Any, background: bool) -> None:
+        self.seed, self.store = seed, store
+        self.key = _validation_key()
+        self.result: list[dict[str, Any]] | str | None = None
+        self._pool = self._future = None
+        if self.key is None:
+            self.result = "model checks not available (simfunnel.validation cannot be imported)"
+            return
+        if store is not None:
+            got = store.get(self.key, seed, "validation")
+            if isinstance(got, list):
+                self.result = got
+                return
+        if background:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._future = self._pool.submit(_run_checks_records, seed)
+
+    def table(self) -> pd.DataFrame | str:
+        if self.result is None:
+            if self._future is not None:
+                try:
+                    self.result = self._future.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. a killed worker
+                    self.result = f"model checks could not run ({type(exc).__name__}: {exc})"
+                finally:
+                    self.close()
+            else:
+                self.result = _run_checks_records(self.seed)
+            if isinstance(self.result, list) and self.store is not None:
+                try:
+                    self.store.put(self.key, self.seed, self.result, "validation")
+                except OSError:
+                    pass
+        return pd.DataFrame(self.result) if isinstance(self.result, list) else self.result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -718,6 +808,34 @@ def _context(
         r = summ.loc[(nm, m)]
         return float(r["ci_low"]), float(r["ci_high"])
 
+    planned_waits = any(s.organisation.pass_context for s in scns.values())
+
+    def diff(o: str, m: str) -> dict[str, Any] | None:
+        """Paired difference o - baseline in metric m: rounded to 0 below float noise, formatted, with verdict."""
+        if diffs is None or (o, m) not in diffs.index:
+            return None
+        d = diffs.loc[(o, m)]
+        scale = abs(mean(o, m)) + abs(mean(baseline, m))
+        vals = [float(d[c]) for c in ("mean_diff", "ci_low", "ci_high")]
+        md, lo, hi = (0.0 if np.isfinite(v) and abs(v) <= 1e-9 * scale else v for v in vals)
+        if md == lo == hi == 0.0:
+            verdict, css = "same", "neutral"
+        else:
+            verdict, css = _verdict(m, lo, hi)
+            if m in _WAIT_KPIS and planned_waits and css != "neutral":
+                verdict, css = ("longer" if lo > 0 else "shorter"), "neutral"
+        bm = mean(baseline, m)
+        kind = _kpi_label(m)[1]
+        rel = f"{100 * md / abs(bm):+.0f} %" if kind in ("money", "count") and np.isfinite(bm) and bm != 0 else ""
+        return {
+            "mean": _fmt_kpi(md, m, signed=True),
+            "ci": f"{_fmt_kpi(lo, m, True)} – {_fmt_kpi(hi, m, True)}",
+            "ci_text": f"95 % CI {_fmt_kpi(lo, m, True)} to {_fmt_kpi(hi, m, True)}",
+            "rel": rel,
+            "verdict": verdict,
+            "css": css,
+        }
+
     # ---------------------------------------------------------------- question and answer
     if question is None:
         if org_differs and len(others) == 1:
@@ -731,32 +849,28 @@ def _context(
     answer = []
     for o in others:
         for m in _HEADLINE_KPIS:
-            if diffs is None or (o, m) not in diffs.index:
+            d = diff(o, m)
+            if d is None:
                 continue
-            d = diffs.loc[(o, m)]
-            label = _kpi_label(m)[0]
-            verdict, css = _verdict(m, float(d["ci_low"]), float(d["ci_high"]))
-            rel = ""
             bm = mean(baseline, m)
-            kind = _kpi_label(m)[1]
-            if kind in ("money", "count") and np.isfinite(bm) and bm != 0:
-                rel = f", {100 * float(d['mean_diff']) / abs(bm):+.0f} %"
+            note = ""
+            if m in _WAIT_KPIS and planned_waits:
+                note = " - with context at handoff, reps call a buyer when it becomes sales-ready, so part of this wait is planned"
             answer.append(
                 {
-                    "label": label,
+                    "label": _kpi_label(m)[0],
                     "scenario": o,
                     "text": (
                         f"{_fmt_kpi(mean(o, m), m)} with {o} vs {_fmt_kpi(bm, m)} with {baseline}: "
-                        f"{_fmt_kpi(float(d['mean_diff']), m, signed=True)}{rel} "
-                        f"(95 % CI {_fmt_kpi(float(d['ci_low']), m, True)} to {_fmt_kpi(float(d['ci_high']), m, True)})"
+                        f"{d['mean']}{', ' + d['rel'] if d['rel'] else ''} ({d['ci_text']}){note}"
                     ),
-                    "verdict": verdict,
-                    "css": css,
+                    "verdict": d["verdict"],
+                    "css": d["css"],
                 }
             )
     # KPI cards: first other vs baseline
     cards = []
-    for m in _HEADLINE_KPIS[:4]:
+    for m in _CARD_KPIS:
         label, kind, _ = _kpi_label(m)
         vals = []
         for nm in names:
@@ -765,41 +879,49 @@ def _context(
                 {"scenario": nm, "value": _fmt_kpi(mean(nm, m), m), "ci": f"{_fmt_kpi(lo, m)} – {_fmt_kpi(hi, m)}",
                  "color": colors[nm]}
             )  # fmt: skip
-        delta = None
-        if others and diffs is not None and (others[0], m) in diffs.index:
-            d = diffs.loc[(others[0], m)]
-            verdict, css = _verdict(m, float(d["ci_low"]), float(d["ci_high"]))
-            delta = {"text": _fmt_kpi(float(d["mean_diff"]), m, signed=True), "verdict": verdict, "css": css}
-        unit = "over " + f"{horizon:,.0f} days" if kind in ("money", "count") else ""
-        cards.append({"label": label, "values": vals, "delta": delta, "unit": unit})
+        d = diff(others[0], m) if others else None
+        delta = {"text": d["mean"], "verdict": d["verdict"], "css": d["css"]} if d else None
+        unit = "per won customer" if m == "cac" else (f"over {horizon:,.0f} days" if kind in ("money", "count") else "")
+        cards.append({"label": label, "entries": vals, "delta": delta, "unit": unit})
 
     # ---------------------------------------------------------------- assumptions
     sources = {nm: (field_sources(p) if p is not None else {}) for nm, p in files.items()}
-    diff = parameter_differences(scns, baseline)
+    pdiff = parameter_differences(scns, baseline)
     diff_rows = []
-    for rec in diff.to_dict(orient="records"):
+    for rec in pdiff.to_dict(orient="records"):
         dotted = rec["field"]
-        notes = []
-        seen_notes: set[tuple[str, int]] = set()
+        by_line: dict[tuple[str, int], dict[str, Any]] = {}
         for nm in names:
             c = _comment_for(sources[nm], dotted)
-            if c is None or (c.file, c.line) in seen_notes:
+            if c is None:
                 continue
-            seen_notes.add((c.file, c.line))
-            notes.append(
-                {"scenario": nm, "text": c.comment, "where": f"{Path(c.file).name}:{c.line}", "inherited": c.inherited}
+            note = by_line.setdefault(
+                (c.file, c.line),
+                {
+                    "scenarios": [],
+                    "text": c.comment,
+                    "where": f"{Path(c.file).name}:{c.line}",
+                    "inherited": c.inherited,
+                },
             )
-        single = len(notes) == 1
+            note["scenarios"].append(nm)
+        notes = [
+            {**x, "scenario": None if len(x["scenarios"]) == len(names) else ", ".join(x["scenarios"])}
+            for x in by_line.values()
+        ]
         diff_rows.append(
             {
                 "field": dotted,
                 "label": _field_title(dotted),
                 "description": _describe_field(dotted),
-                "values": [
-                    {"text": _fmt_value(rec[nm], dotted), "changed": nm != baseline and not _same(rec[nm], rec[baseline])}
+                "cells": [
+                    {
+                        "text": _fmt_value(rec[nm], dotted),
+                        "changed": nm != baseline and not _same(rec[nm], rec[baseline]),
+                    }
                     for nm in names
                 ],
-                "notes": [{**x, "scenario": None if single else x["scenario"]} for x in notes],
+                "notes": notes,
             }
         )
     scenario_rows = [
@@ -828,19 +950,8 @@ def _context(
                 cells.append({"mean": _fmt_kpi(mean(nm, m), m), "ci": f"{_fmt_kpi(lo, m)} – {_fmt_kpi(hi, m)}"})
             dcells = []
             for o in others:
-                if diffs is None or (o, m) not in diffs.index:
-                    dcells.append({"mean": "—", "ci": "", "verdict": "", "css": "neutral"})
-                    continue
-                d = diffs.loc[(o, m)]
-                verdict, css = _verdict(m, float(d["ci_low"]), float(d["ci_high"]))
-                dcells.append(
-                    {
-                        "mean": _fmt_kpi(float(d["mean_diff"]), m, signed=True),
-                        "ci": f"{_fmt_kpi(float(d['ci_low']), m, True)} – {_fmt_kpi(float(d['ci_high']), m, True)}",
-                        "verdict": verdict,
-                        "css": css,
-                    }
-                )
+                d = diff(o, m)
+                dcells.append(d or {"mean": "—", "ci": "", "verdict": "", "css": "neutral"})
             rows.append({"label": label, "unit": _unit(kind), "cells": cells, "diffs": dcells})
         if rows:
             table_groups.append({"name": group, "rows": rows})
@@ -884,11 +995,12 @@ def _context(
         _png(
             plots.compare_kpis(
                 summary,
-                ["lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days"],
+                [m for m in ("lead_wait_days", "queue_wait_days", "speed_to_lead_hours") if m in exp.metrics]
+                or ["lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours"],
                 title="Timing KPIs",
             )
         ),
-        "Bar charts of lead wait, 90th percentile wait, speed to lead and sales cycle per scenario",
+        "Bar charts of the lead wait, the queue wait for a free rep and speed to lead per scenario",
         f"Mean of {n} replications; whiskers: 95 % confidence interval. Speed to lead: hours from a buyer's demo "
         "request to the first call.",
     )
@@ -945,7 +1057,7 @@ def _context(
             "figure": _Figure(
                 _png(fig),
                 "Waterfall chart from the baseline to the aligned profit, one step per lever group",
-                f"{how.capitalize()}, {attr.n_replications} replications each; whiskers: 95 % CI.",
+                f"{how[0].upper() + how[1:]}, {attr.n_replications} replications each; whiskers: 95 % CI.",
             ),
             "rows": rows,
             "metric": _kpi_label(attr.metric)[0],
@@ -1025,6 +1137,7 @@ def _context(
         "method": method,
         "horizon": span,
         "n": n,
+        "planned_waits": planned_waits,
     }
 
 
@@ -1056,14 +1169,19 @@ def _relabel_levers(fig: Any, mapping: Mapping[str, str]) -> None:
 
 
 def _field_title(dotted: str) -> str:
-    from simfunnel.plots import _field_label
+    """A readable name of a dotted scenario field."""
+    from simfunnel.plots import _FIELD_LABELS
 
-    label = _field_label(dotted)
-    if label == dotted.rsplit(".", 1)[-1].replace("_", " ").capitalize():
-        parts = dotted.split(".")
-        if len(parts) >= 2:
-            return f"{parts[-2].replace('_', ' ').capitalize()}: {parts[-1].replace('_', ' ')}"
-    return label.format(money="currency") if "{" in label else label
+    parts = dotted.split(".")
+    if parts[0] == "organisation" and len(parts) == 2 and parts[1] in _ORG_LABELS:
+        return _ORG_LABELS[parts[1]]
+    if dotted in _FIELD_LABELS:
+        return _FIELD_LABELS[dotted].format(money="currency")
+    if dotted.startswith("marketing.shares."):
+        return f"Budget share: {parts[-1]}"
+    words = [p.replace("_", " ") for p in parts[1:]] or [parts[0].replace("_", " ")]
+    text = " · ".join(words)
+    return text[0].upper() + text[1:]
 
 
 def _unit(kind: str) -> str:
@@ -1105,12 +1223,13 @@ def _lib_versions() -> str:
 
 
 def _common_assumptions(s: Scenario) -> list[dict[str, str]]:
+    d = s.to_dict()
     shares = ", ".join(f"{k} {100 * v:.0f} %" for k, v in s.marketing.shares.items())
     return [
         {"label": "Simulated period", "value": f"{s.simulation.horizon_days:,.0f} days"},
         {"label": "In-market buyers", "value": f"{s.market.buyers_per_year:,.0f} per year"},
-        {"label": "Purchase process (trigger → decision)", "value": _fmt_value(s.market.process_days.model_dump()) + " days"},
-        {"label": "Deal value", "value": _fmt_value(s.market.value.model_dump())},
+        {"label": "Purchase process (trigger → decision)", "value": _fmt_value(d["market"]["process_days"]) + " days"},
+        {"label": "Deal value", "value": _fmt_value(d["market"]["value"])},
         {"label": "Buyer is sales-ready at", "value": f"{100 * s.market.ready_at:.0f} % of the decision made"},
         {"label": "Marketing budget", "value": f"{s.marketing.budget_per_year:,.0f} per year"},
         {"label": "Budget split", "value": shares},
@@ -1188,7 +1307,3 @@ def html_to_pdf(html: str | os.PathLike, pdf: str | os.PathLike, timeout: float 
         tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
         raise RuntimeError(f"printing the PDF with {exe} failed (exit {proc.returncode}): {' | '.join(tail)}")
     return pdf
-
-
-def _scenario_error_types() -> tuple[type[Exception], ...]:
-    return (ScenarioError,)

@@ -58,13 +58,17 @@ def live_processes(result) -> float:
 def memory_child(preset: str, buyers_per_year: float) -> dict:
     """Run one size in a fresh interpreter and return its peak RSS (MB)."""
     code = (
-        "import json, resource, sys\n"
+        "import json\n"
+        "from pathlib import Path\n"
         "from simfunnel.scenario import load_scenario\n"
         "from simfunnel.simulate import simulate\n"
+        "def status(key):\n"
+        "    return next(int(l.split()[1]) for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(key))\n"
         f"s = load_scenario({preset!r}, {{'market.buyers_per_year': {buyers_per_year}}})\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "Path('/proc/self/clear_refs').write_text('5')  # reset the high-water mark to the current RSS\n"
+        "base = status('VmRSS:')\n"
         "r = simulate(s, seed=1)\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "peak = status('VmHWM:')\n"
         "print(json.dumps({'buyers': r.summary['buyers'], 'peak_mb': peak / 1024, 'import_mb': base / 1024}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -101,7 +105,7 @@ def main() -> None:
         for size in [float(x) for x in args.memory_sizes.split(",") if x]:
             m = memory_child(args.preset, size)
             rows.append(m)
-            print(f"  {m['buyers']:>11,.0f} buyers: peak {m['peak_mb']:8.1f} MB (after imports {m['import_mb']:.1f} MB)")
+            print(f"  {m['buyers']:>11,.0f} buyers: peak {m['peak_mb']:8.1f} MB (before the run {m['import_mb']:.1f} MB)")
         if len(rows) >= 2:
             b = np.array([r["buyers"] for r in rows])
             p = np.array([r["peak_mb"] for r in rows])

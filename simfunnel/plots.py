@@ -149,6 +149,7 @@ _METRICS: dict[str, tuple[str, str, int]] = {
     "mql_to_sql": ("MQL → SQL conversion", "share", 1),
     "lead_wait_days": ("Lead wait, handoff → first contact", "days", -1),
     "lead_wait_days_p90": ("Lead wait, 90th percentile", "days", -1),
+    "queue_wait_days": ("Queue wait for a free rep", "days", -1),
     "speed_to_lead_hours": ("Speed to lead (hand-raisers)", "hours", -1),
     "sales_cycle_days": ("Sales cycle, contact → close", "days", -1),
     "rep_utilization": ("Rep utilisation", "share", 0),

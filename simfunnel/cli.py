@@ -435,11 +435,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="simfunnel", description="What-if laboratory for the marketing-sales interface.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp: argparse.ArgumentParser, replications: int) -> None:
+    def common(sp: argparse.ArgumentParser, replications: int | None, *, fmt: bool = True, n_help: str = "") -> None:
         sp.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-        sp.add_argument("-n", "--replications", type=_positive_int, default=replications)
+        sp.add_argument("-n", "--replications", type=_positive_int, default=replications, help=n_help or None)
         sp.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field, e.g. sales.reps=12")
-        sp.add_argument("--format", choices=("table", "json", "csv"), default="table")
+        if fmt:
+            sp.add_argument("--format", choices=("table", "json", "csv"), default="table")
         sp.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
         sp.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: cores)")
         sp.add_argument("--address", default=None, help="Dask scheduler address tcp://host:port")
@@ -512,13 +513,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PDF",
         help="also print a PDF with headless Chromium (default: next to the HTML)",
     )
-    sp.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    sp.add_argument("-n", "--replications", type=_positive_int, default=None, help="default 20 (--quick: 5)")
-    sp.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override a field in every scenario")
-    sp.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
-    sp.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: cores)")
-    sp.add_argument("--address", default=None, help="Dask scheduler address tcp://host:port")
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common(sp, None, fmt=False, n_help="default 20 (--quick: 5)")
     sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("slides", help="notebook -> offline reveal.js slide deck (code hidden)")

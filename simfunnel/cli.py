@@ -46,6 +46,8 @@ def _scenario(path: str, sets: Sequence[str] | None) -> Scenario:
 def _fmt(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
+    if abs(x) < 1e-6:  # float noise of a difference (e.g. -2e-10) prints as 0
+        x = 0.0
     ax = abs(x)
     if ax >= 1000:
         return f"{x:,.0f}"

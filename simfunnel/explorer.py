@@ -508,7 +508,7 @@ def explorer_widgets(
 
     lo = dict(SILOED_LEVERS) if siloed is None else {k: getattr(siloed.organisation, k) for k in LEVERS}
     hi = dict(ALIGNED_LEVERS) if aligned is None else {k: getattr(aligned.organisation, k) for k in LEVERS}
-    from simfunnel.plots import _LEVER_LABELS
+    from simfunnel.plots import LEVER_LABELS
 
     style = {"description_width": "190px"}
     controls: dict[str, Any] = {}
@@ -528,7 +528,7 @@ def explorer_widgets(
         tb = W.ToggleButtons(
             options=options,
             value=value,
-            description=_LEVER_LABELS.get(name, name),
+            description=LEVER_LABELS.get(name, name),
             style={**style, "button_width": "150px"},
         )
         controls[f"lever_{name}"] = tb

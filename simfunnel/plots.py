@@ -161,7 +161,7 @@ _METRICS: dict[str, tuple[str, str, int]] = {
 }
 _UNIT_TEXT = {"count": "count", "share": "%", "days": "days", "hours": "hours", "ratio": "×", "seconds": "s"}
 
-_LEVER_LABELS = {
+LEVER_LABELS = {  # display names of the organisation levers (public: notebooks and the explorer use them)
     "mql_threshold": "Agreed MQL threshold",
     "handoff": "Real-time handoff",
     "batch_interval_days": "Batch interval",
@@ -341,13 +341,13 @@ def _field_label(field: str) -> str:
     if field.startswith("marketing.shares."):
         return f"Budget share: {field.rsplit('.', 1)[1]} (%)"
     if field.startswith("organisation."):
-        return _LEVER_LABELS.get(field.rsplit(".", 1)[1], field)
+        return LEVER_LABELS.get(field.rsplit(".", 1)[1], field)
     return field.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
 def _lever_label(lever: str) -> str:
     parts = [p.strip() for p in str(lever).replace("+", ",").split(",") if p.strip()]
-    return " + ".join(_LEVER_LABELS.get(p, p.replace("_", " ").capitalize()) for p in parts) or str(lever)
+    return " + ".join(LEVER_LABELS.get(p, p.replace("_", " ").capitalize()) for p in parts) or str(lever)
 
 
 def _is_share_field(field: str, values: np.ndarray) -> bool:

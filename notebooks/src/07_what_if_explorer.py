@@ -55,17 +55,7 @@ print(
 # - `market_pct`: the number of in-market buyers, as % of today's.
 
 # %%
-LEVER_LABELS = {
-    "mql_threshold": "Agreed MQL threshold",
-    "handoff": "Real-time handoff",
-    "pass_context": "Context at handoff",
-    "response_sla_hours": "Response SLA",
-    "queue_policy": "Deadline-first queue",
-    "too_early": "Recycle too-early leads",
-    "crm_logging": "CRM feedback",
-    "rep_training": "Rep training",
-    "post_sale_followup": "Post-sale follow-up",
-}
+LEVER_LABELS = {k: plots.LEVER_LABELS[k] for k in LEVERS}  # the labels the figures use
 assert set(LEVER_LABELS) == set(LEVERS)
 today = {k: round(100 * base.marketing.shares[k]) for k in ("nurture", "retention", "training")}
 

@@ -174,7 +174,7 @@ def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
     p = win_probability(w, fit, r_contact, lift, (deadline - now) / process)
     if u_win < p:
         w.close_lead(i, returned, WON, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, value)
-        w.start_customer(value, channel, first_need_in=None)
+        w.start_customer(i, value, channel, first_need_in=None)
     else:
         w.close_lead(i, returned, LOST, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0)
 

@@ -23,9 +23,9 @@ from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.handoff import Handoff
 from simfunnel.model.market import MIN_PROCESS_DAYS, arrival_days, buyer_attributes
 from simfunnel.model.marketing import MarketingState, expected_spend
-from simfunnel.model.retention import customer_process
+from simfunnel.model.retention import INITIAL_CUSTOMER_KEY, customer_process
 from simfunnel.model.sales import LEAD_FIELDS, RepPool, lead_process
-from simfunnel.model.streams import Buffered, mechanism_streams
+from simfunnel.model.streams import Buffered, mechanism_streams, root_sequence
 from simfunnel.scenario import Scenario
 
 LEAD_DAY, LEAD_KIND, DEADLINE = (LEAD_FIELDS.index(n) for n in ("lead_day", "lead_kind", "deadline_day"))
@@ -47,7 +47,8 @@ class World:
     def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence | None) -> None:
         self.scenario = sc = scenario
         self.horizon = sc.simulation.horizon_days
-        rng = mechanism_streams(seed)
+        self.root = root_sequence(seed)
+        rng = mechanism_streams(self.root)
         self.rng = rng
         self.env = simpy.Environment()
         self.calendar = WorkCalendar(sc.sales.calendar)
@@ -67,7 +68,7 @@ class World:
             cols[name][:n] = market[name]
         self.buyers.n = n
         # --- per-buyer uniforms and durations, one stream per mechanism, in buyer order (common random numbers)
-        mk, ho, sa, re = rng["marketing"], rng["handoff"], rng["sales"], rng["retention"]
+        mk, ho, sa = rng["marketing"], rng["handoff"], rng["sales"]
         self.u_pre = {
             "reach": mk.uniform(size=n),
             "channel": mk.uniform(size=n),
@@ -91,9 +92,6 @@ class World:
         self.meeting_hours = Buffered(lambda k: s.meeting_hours.sample(sa, k))
         self.meeting_gap = Buffered(lambda k: s.meeting_gap_days.sample(sa, k))
         self.proposal_hours = Buffered(lambda k: s.proposal_hours.sample(sa, k))
-        self.checkin_hours = Buffered(lambda k: s.checkin_hours.sample(sa, k))
-        self.u_retention = Buffered(lambda k: re.uniform(size=k))
-        self.repurchase_days = Buffered(lambda k: sc.retention.repurchase_days.sample(re, k))
         self.u_sales_live = Buffered(lambda k: sa.uniform(size=k))
         self.u_handoff_live = Buffered(lambda k: ho.uniform(size=k))
         self.market_rng = m
@@ -160,7 +158,8 @@ class World:
         yield self.env.timeout(day)
         self.marketing.stop_acquisition(self.env.now)
 
-    def start_customer(self, value: float, channel: int, first_need_in: float | None) -> None:
+    def start_customer(self, key: int, value: float, channel: int, first_need_in: float | None) -> None:
+        """A new customer (won buyer `key`, or initial customer) with its own random stream."""
         led = self.ledger
         k = len(led.cust_start)
         led.cust_start.append(self.env.now)
@@ -168,7 +167,7 @@ class World:
         self.customers_active += 1
         if first_need_in is None:
             led.purchase(self.env.now, value, False, channel)
-        self.env.process(customer_process(self, k, value, channel, first_need_in))
+        self.env.process(customer_process(self, k, key, value, channel, first_need_in))
 
     def spawn_referral(self) -> None:
         """A satisfied customer refers a new buyer: warm (known, asks to be called when ready), no spend."""
@@ -248,8 +247,8 @@ class World:
         ret = sc.retention
         if ret.initial_customers:
             first_need = self.rng["retention"].uniform(size=ret.initial_customers) * ret.repurchase_days.mean
-            for t in first_need.tolist():
-                self.start_customer(ret.initial_customer_value, -1, first_need_in=t)
+            for j, t in enumerate(first_need.tolist()):
+                self.start_customer(INITIAL_CUSTOMER_KEY + j, ret.initial_customer_value, -1, first_need_in=t)
             self.ledger.initial_customers = ret.initial_customers
         env.run(until=self.horizon)
         self.marketing.accrue(self.horizon)

@@ -42,7 +42,7 @@ def buyer_attributes(market: Market, arrivals: np.ndarray, rng: np.random.Genera
 def ready_day(arrival: np.ndarray | float, process: np.ndarray | float, ready_at: float, lift: np.ndarray | float):
     """When readiness = min(1, progress * (1 + lift)) first reaches `ready_at` (progress = share of the
     purchase process elapsed). Nurture lift makes a buyer ready earlier."""
-    return arrival + process * (ready_at / (1.0 + lift))
+    return arrival + process * ready_at / (1.0 + lift)
 
 
 def readiness(t: float, arrival: float, process: float, lift: float) -> float:

@@ -7,6 +7,7 @@ import numpy as np
 
 from simfunnel.ledger import HAND_RAISE, MQL, NO_LEAD
 from simfunnel.model.calendar import WorkCalendar
+from simfunnel.model.market import ready_day
 from simfunnel.scenario import NON_CHANNEL_SHARES, Scenario
 
 
@@ -99,11 +100,11 @@ class MarketingState:
             self.logged_leads[channel] += 1
             self.logged_revenue[channel] += revenue
 
-    def rebalance(self, t: float, min_wins: int = 5) -> bool:
-        """Move the channel mix toward logged revenue per unit of spend; no move without enough logged wins."""
+    def rebalance(self, t: float, min_outcomes: int = 5) -> bool:
+        """Move the channel mix toward logged revenue per unit of spend; no move without enough logged outcomes."""
         if not self.acquisition_on or (self.logged_revenue > 0).sum() == 0:
             return False
-        if self.logged_outcomes < min_wins:
+        if self.logged_outcomes < min_outcomes:
             return False
         self.accrue(t)
         spent = np.array([max(self.spent[c], 1.0) for c in self.channel_names])
@@ -144,7 +145,7 @@ class MarketingState:
         known = reached & (u["known"][sl] < np.minimum(1.0, sc.marketing.known_rate * quality))
         lift = np.where(known, self.nurture_lift, 0.0)
         ready_at = sc.market.ready_at
-        ready = arrival + process * ready_at / (1.0 + lift)
+        ready = ready_day(arrival, process, ready_at, lift)
         hand = known & (u["hand"][sl] < np.minimum(1.0, sc.marketing.hand_raise_rate * quality))
         hand_day = np.maximum(ready, engaged)
         if self.calendar is not None and hand.any():

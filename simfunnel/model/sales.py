@@ -179,4 +179,4 @@ def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
         w.close_lead(i, returned, LOST, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0)
 
 
-__all__ = ["RepPool", "lead_process", "win_probability", "TOO_EARLY"]
+__all__ = ["LEAD_FIELDS", "RepPool", "lead_process", "win_probability"]

@@ -21,7 +21,7 @@ from simfunnel.ledger import (
 )
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.handoff import Handoff
-from simfunnel.model.market import MIN_PROCESS_DAYS, arrival_days, buyer_attributes
+from simfunnel.model.market import MIN_PROCESS_DAYS, arrival_days, buyer_attributes, ready_day
 from simfunnel.model.marketing import MarketingState, expected_spend
 from simfunnel.model.retention import INITIAL_CUSTOMER_KEY, customer_process
 from simfunnel.model.sales import LEAD_FIELDS, RepPool, lead_process
@@ -179,7 +179,7 @@ class World:
         cols = self.buyers.cols
         process = max(float(sc.market.process_days.sample(m, 1)[0]), MIN_PROCESS_DAYS)
         lift = self.marketing.nurture_lift
-        ready = now + process * sc.market.ready_at / (1.0 + lift)
+        ready = ready_day(now, process, sc.market.ready_at, lift)
         cols["arrival_day"][i] = now
         cols["deadline_day"][i] = now + process
         cols["value"][i] = float(sc.market.value.sample(m, 1)[0])

@@ -1,0 +1,53 @@
+"""Golden results: a fixed-seed run of every preset must reproduce the stored summary bit for bit.
+
+Pure refactors and speed-ups must leave these numbers untouched. A change that is meant to alter results
+(a model fix, a recalibrated preset) regenerates the file in its own commit, saying why:
+``python tests/test_golden.py --update``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from simfunnel import load_scenario, simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden_summaries.json"
+SEED = 1
+VOLATILE = {"wall_seconds"}
+PRESETS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
+
+
+def golden_summary(preset: str) -> dict[str, float]:
+    """The summary of one fixed-seed run of a preset, without the fields that vary between machines."""
+    result = simulate(load_scenario(ROOT / "scenarios" / f"{preset}.toml"), seed=SEED)
+    return {k: float(v) for k, v in result.summary.items() if k not in VOLATILE}
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_reproduces_golden_summary(preset: str) -> None:
+    """Every KPI of seed 1 equals the stored value exactly (NaN equals NaN)."""
+    stored = json.loads(GOLDEN.read_text())
+    assert preset in stored, f"no golden summary for {preset}: run python tests/test_golden.py --update"
+    now = golden_summary(preset)
+    expected = {k: float(v) for k, v in stored[preset].items()}
+    changed = {k: (expected.get(k), now.get(k)) for k in set(expected) | set(now)
+               if k not in expected or k not in now or not _same(expected[k], now[k])}
+    assert not changed, f"{preset}: changed KPIs (stored, now): {changed}"
+
+
+if __name__ == "__main__":
+    if "--update" not in sys.argv:
+        sys.exit("usage: python tests/test_golden.py --update")
+    data = {p: golden_summary(p) for p in PRESETS}
+    GOLDEN.write_text(json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n")
+    print(f"wrote {GOLDEN} ({len(data)} presets)")

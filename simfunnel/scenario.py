@@ -375,8 +375,12 @@ class Scenario(FrozenModel):
 
 # ----------------------------------------------------------------------------------------------- loading
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read a scenario TOML file (following `extends`), apply dotted overrides and validate it."""
-    path = Path(path)
+    """Read a scenario TOML file (following `extends`), apply dotted overrides and validate it.
+
+    ``path`` is a file or a shipped preset, ``"preset:aligned"`` (`simfunnel.presets.list_presets()`)."""
+    from simfunnel.presets import is_preset, preset_path
+
+    path = preset_path(str(path)) if is_preset(path) else Path(path)
     data = _read_with_extends(path, chain=())
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, source=str(path))

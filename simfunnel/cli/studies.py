@@ -53,15 +53,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         exp.summary.to_csv(sys.stdout, index=False)
     else:
-        print(f"sweep of {', '.join(fields)} on {sc.name}: {horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed)} "
-              f"per point; {metric} mean [95 % CI]")  # fmt: skip
+        horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed)
+        print(f"sweep of {', '.join(fields)} on {sc.name}: {total} points {horizon}; {metric} mean [95 % CI]")
         rows = [[*(str(r[f]) for f in fields), fmt_kpi_ci(metric, r["mean"], r["ci_low"], r["ci_high"])]
                 for r in summ.to_dict(orient="records")]  # fmt: skip
         print_table(rows, [*fields, f"{kpi_label(metric)} [{metric}]"], left=0)
     failed = report_errors(exp.errors, total=total)
     if failed:
-        print(f"{failed} of {total} point(s) failed; the table shows the {total - failed} that finished",
-              file=sys.stderr)  # fmt: skip
+        print(f"(the table shows the {total - failed} point(s) that finished)", file=sys.stderr)
     return 0
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,21 +29,32 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
+@contextmanager
+def plausibility_lines() -> Iterator[None]:
+    """Print each `PlausibilityWarning` raised inside as one 'warning: ...' line (other warnings as usual)."""
+    from simfunnel.plausibility import PlausibilityWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlausibilityWarning)
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                if not issubclass(w.category, PlausibilityWarning):
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                elif str(w.message) not in seen:
+                    seen.add(str(w.message))
+                    warn(str(w.message))
+
+
 def load(path: str, sets: Sequence[str] | None = None) -> Scenario:
     """A scenario file or ``preset:NAME`` with ``--set`` overrides; plausibility warnings printed one per line."""
-    from simfunnel.plausibility import PlausibilityWarning
     from simfunnel.scenario import load_scenario, parse_override
 
     overrides = dict(parse_override(s) for s in sets or ())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PlausibilityWarning)
-        scenario = load_scenario(path, overrides)
-    for w in caught:
-        if issubclass(w.category, PlausibilityWarning):
-            warn(str(w.message))
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    return scenario
+    with plausibility_lines():
+        return load_scenario(path, overrides)
 
 
 def check_kpi_option(option: str, name: str) -> str:

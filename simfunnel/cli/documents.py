@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simfunnel.cli.common import FAILED, UserError, executor_kwargs
+from simfunnel.cli.common import FAILED, UserError, executor_kwargs, plausibility_lines
 from simfunnel.cli.tables import dump_json, print_table
 from simfunnel.errors import ScenarioError
 from simfunnel.formatting import format_ci, format_value
@@ -38,12 +38,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     overrides = dict(parse_override(x) for x in args.set or ())
     try:
-        info = build_report_info(
-            list(args.files), args.output, n=args.replications, seed=args.seed, baseline=args.baseline,
-            quick=args.quick, overrides=overrides, attribution=args.attribution, validation=not args.no_validation,
-            title=args.title, question=args.question, cache=False if args.no_cache else True,
-            **executor_kwargs(args),
-        )  # fmt: skip
+        with plausibility_lines():
+            info = build_report_info(
+                list(args.files), args.output, n=args.replications, seed=args.seed, baseline=args.baseline,
+                quick=args.quick, overrides=overrides, attribution=args.attribution,
+                validation=not args.no_validation, title=args.title, question=args.question,
+                cache=False if args.no_cache else True, **executor_kwargs(args),
+            )  # fmt: skip
     except ValueError as exc:
         if isinstance(exc, ScenarioError):
             raise

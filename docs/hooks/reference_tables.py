@@ -332,34 +332,53 @@ FALLBACK_KPIS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _kpi_registry() -> dict[str, Any] | None:
+def _vocabulary() -> Any | None:
     try:
-        return dict(importlib.import_module("simfunnel.vocabulary").KPIS)
-    except (ImportError, AttributeError):
+        return importlib.import_module("simfunnel.vocabulary")
+    except ImportError:
         return None
+
+
+def _better(value: Any) -> str:
+    """+1 / "higher" -> up arrow, -1 / "lower" -> down arrow, anything else -> blank."""
+    if value in (1, "higher"):
+        return "↑"
+    if value in (-1, "lower"):
+        return "↓"
+    return ""
+
+
+def _unit(vocab: Any, kind: str) -> str:
+    shown = getattr(vocab, "UNITS", {}).get(kind, kind)
+    return kind if shown in (kind, "count") else f"{kind} ({shown})"
 
 
 def kpi_table() -> str:
     from simfunnel.metrics import SUMMARY_KEYS
 
-    registry = _kpi_registry()
-    names = list(SUMMARY_KEYS) + [k for k in (registry or {}) if k not in SUMMARY_KEYS]
+    vocab = _vocabulary()
+    registry = dict(getattr(vocab, "KPIS", {})) if vocab is not None else {}
+    names = list(registry) + [k for k in SUMMARY_KEYS if k not in registry]
     rows = []
     for name in names:
-        if registry is not None and name in registry:
+        if name in registry:
             k = registry[name]
-            unit, better, label, definition = k.unit, k.better, k.label, k.definition
+            unit, better, definition = _unit(vocab, k.unit), _better(k.better), f"**{k.label}.** {k.definition}"
         elif name in FALLBACK_KPIS:
             unit, better, definition = FALLBACK_KPIS[name]
-            label = ""
+            better = _better(better)
         else:
             log.warning("KPI %r has no definition (simfunnel.vocabulary.KPIS or FALLBACK_KPIS in %s)", name, __file__)
-            unit = better = label = definition = ""
-        text = f"{label}: {definition}" if label else definition
-        better = {"higher": "↑", "lower": "↓"}.get(str(better), str(better or ""))
-        text = text.replace("|", "\\|")
-        rows.append(f'| <span id="kpi-{name}">`{name}`</span> | {unit} | {better} | {text} |')
-    source = "`simfunnel.vocabulary.KPIS`" if registry is not None else "`simfunnel.metrics.SUMMARY_KEYS`"
+            unit = better = definition = ""
+        if name not in SUMMARY_KEYS:
+            definition += " *(in the registry, not yet in `RunResult.summary`)*"
+        definition = definition.replace("|", "\\|")
+        rows.append(f'| <span id="kpi-{name}"></span>`{name}` | {unit} | {better} | {definition} |')
+    source = (
+        "`simfunnel.vocabulary.KPIS` and `simfunnel.metrics.SUMMARY_KEYS`"
+        if registry
+        else ("`simfunnel.metrics.SUMMARY_KEYS`")
+    )
     head = f"*Generated at build time from {source}.*\n\n| KPI | unit | better | definition |\n|---|---|---|---|\n"
     return head + "\n".join(rows) + "\n"
 
@@ -378,10 +397,20 @@ def lever_table() -> str:
 
     siloed = load_scenario(REPO / "scenarios" / "siloed.toml").organisation
     aligned = load_scenario(REPO / "scenarios" / "aligned.toml").organisation
-    rows = ["| field `organisation.*` | siloed.toml | aligned.toml | meaning |", "|---|---|---|---|"]
+    vocab = _vocabulary()
+    groups = {}
+    if vocab is not None and hasattr(vocab, "LEVER_GROUPS"):
+        groups = {n: label for label, members in vocab.LEVER_GROUPS.items() for n in members}
+    rows = [
+        "| field `organisation.*` | siloed.toml | aligned.toml | attribution group | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for name in (*LEVERS, "batch_interval_days"):
         desc = (Organisation.model_fields[name].description or "").replace("|", "\\|")
-        rows.append(f"| `{name}` | `{_fmt(getattr(siloed, name))}` | `{_fmt(getattr(aligned, name))}` | {desc} |")
+        rows.append(
+            f"| `{name}` | `{_fmt(getattr(siloed, name))}` | `{_fmt(getattr(aligned, name))}` | "
+            f"{groups.get(name, '')} | {desc} |"
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -417,16 +417,12 @@ def lever_table() -> str:
 def preset_table() -> str:
     from simfunnel.scenario import load_scenario
 
-    rows = [
-        "| file | what it is | buyers/year | process days (mean) | deal value (mean) | reps | budget/year | horizon days |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    rows = ["| file | what it is | buyers/year | process days | reps | budget/year |", "|---|---|---|---|---|---|"]
     for path in sorted((REPO / "scenarios").glob("*.toml")):
         s = load_scenario(path)
         rows.append(
-            f"| `{path.name}` | {s.description} | {s.market.buyers_per_year:,.0f} | {s.market.process_days.mean:,.0f} | "
-            f"{s.market.value.mean:,.0f} | {s.sales.reps} | {s.marketing.budget_per_year:,.0f} | "
-            f"{s.simulation.horizon_days:,.0f} |"
+            f"| `{path.name}` | {s.description} | {s.market.buyers_per_year:,.0f} | "
+            f"{s.market.process_days.mean:,.0f} (mean) | {s.sales.reps} | {s.marketing.budget_per_year:,.0f} |"
         )
     return "\n".join(rows) + "\n"
 

@@ -32,6 +32,12 @@ __all__ = [
 import importlib as _importlib
 import sys as _sys
 import types as _types
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the same names for type checkers and the API docs (griffe reads these imports)
+    from simfunnel.experiment import attribute, best_splits, compare, optimize_budget, replicate, sweep
+    from simfunnel.scenario import LEVERS, Scenario, load_scenario, parse_override
+    from simfunnel.simulate import RunResult, simulate
 
 _LAZY = {
     **dict.fromkeys(("attribute", "best_splits", "compare", "optimize_budget", "replicate", "sweep"),

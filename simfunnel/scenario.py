@@ -386,12 +386,13 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     naming the file, the field, the value and the range: a likely typo is flagged, never refused."""
     from simfunnel.presets import is_preset, preset_path
 
+    shown = str(path)  # as the user wrote it: 'preset:base' rather than the installed file
     path = preset_path(str(path)) if is_preset(path) else Path(path)
     data = _read_with_extends(path, chain=())
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, source=str(path))
     scenario = _validate(data, source=str(path))
-    check_plausibility(scenario.to_dict(), source=str(path), stacklevel=2)
+    check_plausibility(scenario.to_dict(), source=shown, stacklevel=2)
     return scenario
 
 

@@ -122,7 +122,7 @@ def format_ci(mean: Any, lo: Any, hi: Any, unit: str, *, signed: bool = False) -
             if lo == hi or parts[1] != parts[2]:
                 break
         m = _money(mean, signed, digits)
-        return f"{m} [{_money(lo, False, digits)}, {_money(hi, False, digits)}]"
+        return f"{m} [{_money(lo, signed, digits)}, {_money(hi, signed, digits)}]"
     d = _ci_decimals(mean, lo, hi, unit)
     m = format_value(mean, unit, signed=signed, decimals=d)
     bounds = [format_value(x, unit, signed=signed, decimals=d) for x in (lo, hi)]

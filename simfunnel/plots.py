@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from simfunnel import formatting
-from simfunnel.formatting import format_value as _fmt
+from simfunnel.formatting import format_value
 from simfunnel.present import style as _style
 from simfunnel.present.capacity import rep_utilization, staffing_curve
 from simfunnel.present.comparison import attribution_waterfall, compare_kpis, paired_differences
@@ -86,6 +86,12 @@ __all__ = [
 
 _METRICS: dict[str, tuple[str, str, int]] = {name: (k.label, k.unit, k.better) for name, k in _KPIS.items()}
 """Deprecated: KPI -> (label, unit, better); use `simfunnel.vocabulary.KPIS`."""
+
+
+def _fmt(v: Any, kind: str, signed: bool = False) -> str:
+    """Deprecated: `simfunnel.formatting.format_value` (``signed`` may be given by position here)."""
+    return format_value(v, kind, signed=signed)
+
 
 _ALIASES = (_fmt, _FIELD_LABELS, _field_label, _metric_info, _lever_label, _observed_buckets)  # kept public above
 _SETTINGS = {"CURRENCY": (formatting, "CURRENCY"), "STYLE": (_style, "STYLE")}

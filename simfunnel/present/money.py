@@ -264,15 +264,15 @@ def _split_yields(ax: Any, splits: pd.DataFrame, kpis: Sequence[str]) -> None:
         x = np.arange(len(kpis)) + (j - (splits.shape[1] - 1) / 2) * width
         ax.bar(x, rel[col].to_numpy(float), width, label=col, color=_SPLIT_COLORS[j % len(_SPLIT_COLORS)])
         for xi, k in zip(x, kpis, strict=True):
-            v = rel.loc[k, col]
-            ax.text(xi, max(v, 0) if np.isfinite(v) else 0, format_value(splits.loc[k, col], KPIS[k].unit),
-                    ha="center", va="bottom", fontsize=10, color=TEXT, rotation=90 if len(kpis) > 3 else 0)  # fmt: skip
+            v = float(np.nan_to_num(rel.loc[k, col]))  # the value at the bar's end (below a negative bar)
+            ax.text(xi, v, format_value(splits.loc[k, col], KPIS[k].unit), ha="center", va="bottom" if v >= 0 else
+                    "top", fontsize=10, color=TEXT, rotation=90 if len(kpis) > 3 else 0)  # fmt: skip
     ax.axhline(100, color="#222222", lw=1)
     ax.set_xticks(np.arange(len(kpis)), [KPIS[k].label for k in kpis])
     ax.yaxis.set_major_formatter(pct_formatter())
     ax.set_ylabel("% of the current split")
     finite = rel.to_numpy(float)[np.isfinite(rel.to_numpy(float))]
-    ax.set_ylim(min(0.0, 1.3 * finite.min()) if finite.size else 0, 1.3 * finite.max() if finite.size else 1)
+    ax.set_ylim(min(0.0, 1.4 * finite.min()) if finite.size else 0, 1.3 * finite.max() if finite.size else 1)
     ax.set_title("What each split yields")
     ax.legend(fontsize=11, loc="upper center", ncol=3, frameon=False)
 

@@ -78,7 +78,8 @@ def contact_wait(data: Any, *, title: str | None = None) -> Figure:
         v = np.array([rows[n][0][i] for n in names], dtype=float)
         ax.barh(y, v, left=left, height=0.6, color=WAIT_COLORS[part], label=_part_label(part), edgecolor="white")
         for yi, (x0, vi) in enumerate(zip(left, v, strict=True)):
-            if vi >= 0.09 * span:
+            lo = rows[names[yi]][1][1]  # keep segment labels clear of the total's CI whisker
+            if vi >= 0.09 * span and not x0 + vi / 2 + 0.05 * span > (lo if np.isfinite(lo) else math.inf):
                 ax.text(x0 + vi / 2, yi, wait_text(vi), ha="center", va="center", fontsize=12, color=TEXT)
         left += v
     for yi, name in enumerate(names):
@@ -178,8 +179,11 @@ def lead_wait(
     ``{name: buyers table}``. `contact_wait` shows what the wait is made of."""
     waits, uncontacted, start = _waits(frames(buyers, "buyers"))
     what = KPIS["contact_wait_days"].label if start == "lead_day" else "Wait from handoff to first contact"
-    title = title or (f"How long buyers wait: {what.lower()}, lead → first contact" if start == "lead_day" else
-                      "How long leads wait for sales: handoff → first contact")  # fmt: skip
+    title = title or (
+        "How long buyers wait for the first contact: becoming a lead → first contact by a rep"
+        if start == "lead_day"
+        else "How long leads wait for sales: handoff → first contact"
+    )
     if not waits or all(w.size == 0 for w in waits.values()):
         return no_data(title, "no lead was contacted")
     names = list(waits)

@@ -221,7 +221,7 @@ def revenue_over_time(
 def acquisition_stop(timeseries: Any, stop_day: float, *, window: int = 4, title: str | None = None) -> Figure:
     """Renting the market: revenue and customers over time of variants in which acquisition spend stops on
     ``stop_day`` (`revenue_over_time` with the stop marked). ``timeseries``: ``{variant: timeseries}``."""
-    title = title or "Renting the market: revenue and customers after acquisition stops"
+    title = title or "Renting the market: revenue after acquisition stops"
     label = f"acquisition stops (day {format_value(stop_day, 'count')})"
     return revenue_over_time(timeseries, window=window, events={float(stop_day): label}, title=title)
 

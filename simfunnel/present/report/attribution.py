@@ -55,7 +55,7 @@ def waterfall_caption(attr: Attribution, res: Results, how: str, lo: str, end_la
     )
     if res.has(m) and k < res.n:
         text += (
-            f" These {k} runs are replications 1-{k} of the headline comparison (same random numbers); over all "
+            f" These {k} runs are replications 0-{k - 1} of the headline comparison (same random numbers); over all "
             f"{res.n} replications the baseline's mean is {res.mean_text(lo, m)}."
         )
     return text

@@ -47,11 +47,12 @@ def png(fig: Any, dpi: int = FIGURE_DPI) -> str:
 
 
 def baseline_note(res: Results, metrics: Sequence[str]) -> str:
-    """'Baseline siloed: profit 3.21M, deals won 380 (means of 20 replications).' for the KPIs present."""
+    """'Baseline siloed: profit 3.21M, deals won 380.' (means; the caption states the replications) for the KPIs
+    the results carry."""
     parts = [f"{in_text(m)} {res.mean_text(res.baseline, m)}" for m in metrics if res.has(m)]
     if not parts:
         return ""
-    return f"Baseline {res.baseline}: {', '.join(parts)} (mean of {res.n} replications)."
+    return f"Baseline {res.baseline}: {', '.join(parts)}."
 
 
 def _run_note(run: Any, baseline: str, metrics: Sequence[str]) -> str:

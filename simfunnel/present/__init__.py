@@ -1,2 +1,4 @@
-"""Presentation layer: figures (by family: funnel, timing, capacity, comparison, money, validation), their
-style and colours, and the documents built from them. `simfunnel.plots` re-exports the figures."""
+"""Presentation layer: what turns simulation results into figures and documents for people, on top of
+`simfunnel.vocabulary` and `simfunnel.formatting`: figures by family (funnel, timing, capacity, comparison,
+money, validation) with their style, the client report (`present.report`), slides and the what-if explorer.
+`simfunnel.plots` and `simfunnel.report` re-export them under their old names."""

@@ -44,6 +44,7 @@ BUYER_COLUMNS: dict[str, type | str] = {
     "lead_score": float,
     "handoff_day": float,
     "followed_up": np.int8,
+    "callback_day": float,
     "queued_day": float,
     "first_contact_day": float,
     "contacts": np.int16,

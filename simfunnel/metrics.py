@@ -1,4 +1,19 @@
-"""Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of DESIGN.md section 4."""
+"""Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of DESIGN.md section 4.
+
+Waiting for a first contact (over contacted leads: buyers with a first contact before the horizon; days):
+
+- ``contact_wait_days``: mean time from becoming a lead (``lead_day``: MQL, hand-raise, referral ready) to the
+  first contact. It is the sum of three parts, per lead and so on the means:
+  ``contact_wait_days = batch_wait_days + callback_wait_days + queue_wait_days``.
+- ``batch_wait_days``: lead -> handoff to sales (``handoff_day``, the end of batching: the next list day for a
+  batch handoff, 0 in real time or under an SLA).
+- ``callback_wait_days``: handoff -> joining the reps' queue (``queued_day``): the planned call-back delay of a rep
+  who knows the buyer's context and calls when the buyer will be ready (``callback_day``); 0 without one.
+- ``queue_wait_days``: joining the reps' queue -> first contact (``first_contact_day``): waiting for rep capacity.
+- ``contact_wait_days_p90``: 90th percentile of the per-lead contact wait.
+- ``lead_wait_days``, ``lead_wait_days_p90``: handoff -> first contact (callback + queue wait). Kept for
+  compatibility; it leaves out the batching delay before the handoff, so prefer ``contact_wait_days``.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +31,8 @@ SUMMARY_KEYS = (
     *(f"lost_{r}" if r != "lost_to_competitor" and r != "open" else r for r in LOST_REASONS),
     "revenue", "new_revenue", "repeat_revenue", "repeat_purchases", "customers_end", "churned", "referrals",
     "marketing_spend", "rep_cost", "profit", "cac", "roi", "win_rate", "mql_to_sql",
-    "lead_wait_days", "lead_wait_days_p90", "queue_wait_days", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
+    "contact_wait_days", "contact_wait_days_p90", "batch_wait_days", "callback_wait_days", "queue_wait_days",
+    "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
     "leads_followed_up", "rep_hours", "rep_hours_wasted", "sim_events", "wall_seconds",
 )  # fmt: skip
 """Every KPI in `RunResult.summary`, in display order."""
@@ -32,6 +48,24 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
+def _p90(x: np.ndarray) -> float:
+    return float(np.percentile(x, 90)) if len(x) else math.nan
+
+
+def contact_waits(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per contacted lead (days): the contact wait and its batch, callback and queue parts (module docstring)."""
+    contacted = ~np.isnan(b["first_contact_day"])
+    lead, handoff = b["lead_day"][contacted], b["handoff_day"][contacted]
+    queued, first = b["queued_day"][contacted], b["first_contact_day"][contacted]
+    return {
+        "contact": first - lead,
+        "batch": handoff - lead,
+        "callback": queued - handoff,
+        "queue": first - queued,
+        "lead": first - handoff,
+    }
+
+
 def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str, float]:
     """The KPI summary of one run (floats; NaN where a ratio has no denominator)."""
     b = ledger.buyers.trimmed()
@@ -45,7 +79,7 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
     margin = scenario.money.gross_margin
     won = int(counts[WON])
     contacted = ~np.isnan(b["first_contact_day"])
-    wait = (b["first_contact_day"] - b["handoff_day"])[contacted]
+    waits = contact_waits(b)
     hand = contacted & ((b["lead_kind"] == HAND_RAISE) | (b["lead_kind"] == REFERRAL_LEAD))
     won_mask = term == WON
     handed = ~np.isnan(b["handoff_day"])
@@ -76,9 +110,13 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
         roi=_ratio(margin * revenue - spend, spend),
         win_rate=_ratio(won, out["sqls"]),
         mql_to_sql=_ratio(out["sqls"], out["mqls"]),
-        lead_wait_days=_mean(wait),
-        lead_wait_days_p90=float(np.percentile(wait, 90)) if len(wait) else math.nan,
-        queue_wait_days=_mean((b["first_contact_day"] - b["queued_day"])[contacted]),
+        contact_wait_days=_mean(waits["contact"]),
+        contact_wait_days_p90=_p90(waits["contact"]),
+        batch_wait_days=_mean(waits["batch"]),
+        callback_wait_days=_mean(waits["callback"]),
+        queue_wait_days=_mean(waits["queue"]),
+        lead_wait_days=_mean(waits["lead"]),
+        lead_wait_days_p90=_p90(waits["lead"]),
         speed_to_lead_hours=_mean((b["first_contact_day"] - b["lead_day"])[hand] * 24.0),
         sales_cycle_days=_mean((b["close_day"] - b["first_contact_day"])[won_mask]),
         rep_utilization=rep_utilization(ledger, scenario),
@@ -126,7 +164,9 @@ def buyers_frame(ledger: Ledger) -> pd.DataFrame:
         df[name] = b[name]
     df["followed_up"] = b["followed_up"].astype(bool)
     df["returned"] = b["returned"].astype(bool)
-    for name in ("queued_day", "first_contact_day", "contacts", "readiness_at_contact", "sql_day", "close_day"):
+    for name in (
+        "callback_day", "queued_day", "first_contact_day", "contacts", "readiness_at_contact", "sql_day", "close_day",
+    ):  # fmt: skip
         df[name] = b[name]
     df["terminal_state"] = np.array(TERMINAL_STATES, dtype=object)[b["terminal"]]
     for name in ("terminal_day", "revenue", "rep_hours", "wasted_hours"):

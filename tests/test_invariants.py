@@ -83,7 +83,8 @@ def check_invariants(sc: Scenario, seed: int) -> None:
             np.testing.assert_allclose(acts["end"] - acts["start"], acts["hours"] / 24.0, atol=1e-9)
 
     # each buyer's stages happen in order, inside [arrival, horizon]
-    order = ["arrival_day", "engaged_day", "lead_day", "handoff_day", "first_contact_day", "sql_day", "close_day"]
+    order = ["arrival_day", "engaged_day", "lead_day", "handoff_day", "callback_day", "queued_day",
+             "first_contact_day", "sql_day", "close_day"]  # fmt: skip
     for earlier, later in zip(order, order[1:], strict=False):
         both = b[earlier].notna() & b[later].notna()
         assert (b.loc[both, later] >= b.loc[both, earlier] - EPS).all(), (earlier, later)
@@ -95,6 +96,13 @@ def check_invariants(sc: Scenario, seed: int) -> None:
     assert (b["deadline_day"] > b["arrival_day"]).all()
     open_ = b["terminal_state"] == "open"
     assert (b.loc[open_, "deadline_day"] > H).all()
+
+    # the wait to a first contact is batching + planned call-back + rep capacity, per lead and on the means
+    contacted = b[b["first_contact_day"].notna()]
+    if len(contacted):
+        means = s["batch_wait_days"] + s["callback_wait_days"] + s["queue_wait_days"]
+        assert means == pytest.approx(s["contact_wait_days"], abs=1e-9)
+        assert min(s["batch_wait_days"], s["callback_wait_days"], s["queue_wait_days"]) >= -EPS
 
     # money: nothing negative, revenue only from won buyers
     assert (b["revenue"] >= 0).all()

@@ -109,6 +109,8 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
     while True:
         call = h.call_day(env.now, info.ready_day)
         if call > env.now:
+            if progress.contacts == 0:
+                world.buyers.cols["callback_day"][i] = call  # a planned call-back: the first call waits for it
             yield env.timeout(call - env.now)
         if progress.contacts == 0:
             world.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)

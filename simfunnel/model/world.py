@@ -19,6 +19,7 @@ from simfunnel.model.streams import Buffered, mechanism_streams, root_sequence
 from simfunnel.scenario import Scenario
 
 STAGE_TIME_COLUMNS = (
+    "callback_day",
     "queued_day",
     "engaged_day",
     "known_day",

@@ -22,6 +22,10 @@ LOST_REASONS = TERMINAL_STATES[1:]
 LEAD_KINDS = ("none", "mql", "hand_raiser", "referral", "returning")
 NO_LEAD, MQL, HAND_RAISE, REFERRAL_LEAD, RETURNING = range(len(LEAD_KINDS))
 
+INITIAL_BASE = -1
+"""Channel code of the initial customer base (customers before day 0) in purchases; won buyers always have a
+source channel >= 0 (a marketing channel, or the 'referral' source after the channels)."""
+
 ACTIVITY_KINDS = ("contact", "sales_step", "checkin")
 CONTACT, SALES_STEP, CHECKIN = range(len(ACTIVITY_KINDS))
 
@@ -113,9 +117,10 @@ class Ledger:
     pur_amount: list[float] = field(default_factory=list)
     pur_repeat: list[bool] = field(default_factory=list)
     pur_channel: list[int] = field(default_factory=list)
-    # customers: start day, end day (churn; NaN while active)
+    # customers: start day, end day (churn; NaN while active), whether it reached a repurchase decision in the run
     cust_start: list[float] = field(default_factory=list)
     cust_end: list[float] = field(default_factory=list)
+    cust_decided: list[bool] = field(default_factory=list)
     initial_customers: int = 0
     referrals: int = 0
     # money
@@ -187,6 +192,13 @@ class Ledger:
             raise ConservationError("customers started != initial customers + buyers won")
         if (ended < np.asarray(self.cust_start)).any():
             raise ConservationError("a customer churned before it started")
+        if (
+            len(self.cust_decided) != len(self.cust_start)
+            or (~np.isnan(ended) & ~np.asarray(self.cust_decided, dtype=bool)).any()
+        ):
+            raise ConservationError("a customer churned without a repurchase decision")
+        if (b["channel"][won] < 0).any():
+            raise ConservationError("a won buyer has no source channel (its purchases would count as the initial base)")
         spend = sum(self.spend_by_item.values())
         if not math.isclose(spend, self.budget_expected, rel_tol=1e-9, abs_tol=1e-6):
             raise ConservationError(f"marketing spend by item {spend:.2f} != budget spent {self.budget_expected:.2f}")

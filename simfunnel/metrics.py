@@ -13,6 +13,20 @@ Waiting for a first contact (over contacted leads: buyers with a first contact b
 - ``contact_wait_days_p90``: 90th percentile of the per-lead contact wait.
 - ``lead_wait_days``, ``lead_wait_days_p90``: handoff -> first contact (callback + queue wait). Kept for
   compatibility; it leaves out the batching delay before the handoff, so prefer ``contact_wait_days``.
+
+Ratios (comparable between firms of different sizes):
+
+- ``churn_rate`` = ``churned`` / customers who had at least one repurchase decision in the run (initial customers
+  and buyers won in the run whose next need came before the horizon). A customer whose next need is still ahead
+  could not have churned and is not in the denominator. NaN without such a customer.
+- ``roi``: return on go-to-market spend for the customers acquired in the run =
+  (gross margin x revenue from buyers won in the run, first and repeat purchases - marketing spend - rep cost)
+  / (marketing spend + rep cost). Revenue from the initial customer base is left out (no spend of the run acquired
+  it) and the reps are a cost of acquisition like marketing. Repeat revenue counts up to the horizon only.
+- ``marketing_roi`` = (gross margin x revenue from marketing-sourced buyers won in the run, first and repeat
+  purchases - marketing spend) / marketing spend. Marketing-sourced: reached by a marketing channel (referrals and
+  the initial base are not); marketing spend is the whole marketing budget spent (channels, nurture, retention,
+  training). NaN without spend.
 """
 
 from __future__ import annotations
@@ -22,7 +36,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from simfunnel.ledger import HAND_RAISE, LEAD_KINDS, LOST_REASONS, REFERRAL_LEAD, TERMINAL_STATES, WON, Ledger
+from simfunnel.ledger import (
+    HAND_RAISE,
+    INITIAL_BASE,
+    LEAD_KINDS,
+    LOST_REASONS,
+    REFERRAL_LEAD,
+    TERMINAL_STATES,
+    WON,
+    Ledger,
+)
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.scenario import Scenario
 
@@ -30,7 +53,7 @@ SUMMARY_KEYS = (
     "buyers", "engaged", "known", "mqls", "sqls", "won",
     *(f"lost_{r}" if r != "lost_to_competitor" and r != "open" else r for r in LOST_REASONS),
     "revenue", "new_revenue", "repeat_revenue", "repeat_purchases", "customers_end", "churned", "referrals",
-    "marketing_spend", "rep_cost", "profit", "cac", "roi", "win_rate", "mql_to_sql",
+    "churn_rate", "marketing_spend", "rep_cost", "profit", "cac", "roi", "marketing_roi", "win_rate", "mql_to_sql",
     "contact_wait_days", "contact_wait_days_p90", "batch_wait_days", "callback_wait_days", "queue_wait_days",
     "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
     "leads_followed_up", "rep_hours", "rep_hours_wasted", "sim_events", "wall_seconds",
@@ -78,6 +101,10 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
     spend = float(sum(ledger.spend_by_item.values()))
     margin = scenario.money.gross_margin
     won = int(counts[WON])
+    acquired = pur["channel"] != INITIAL_BASE  # bought by a buyer won in the run
+    acquired_rev = float(pur["amount"][acquired].sum())
+    marketing_rev = float(pur["amount"][acquired & (pur["channel"] < len(ledger.channel_names))].sum())
+    go_to_market = spend + ledger.rep_cost
     contacted = ~np.isnan(b["first_contact_day"])
     waits = contact_waits(b)
     hand = contacted & ((b["lead_kind"] == HAND_RAISE) | (b["lead_kind"] == REFERRAL_LEAD))
@@ -102,12 +129,14 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
         repeat_purchases=float(pur["repeat"].sum()),
         customers_end=float(np.isnan(cust_end).sum()),
         churned=float((~np.isnan(cust_end)).sum()),
+        churn_rate=_ratio(float((~np.isnan(cust_end)).sum()), float(sum(ledger.cust_decided))),
         referrals=float(ledger.referrals),
         marketing_spend=spend,
         rep_cost=ledger.rep_cost,
         profit=margin * revenue - spend - ledger.rep_cost,
         cac=_ratio(spend + ledger.rep_cost, won),
-        roi=_ratio(margin * revenue - spend, spend),
+        roi=_ratio(margin * acquired_rev - go_to_market, go_to_market),
+        marketing_roi=_ratio(margin * marketing_rev - spend, spend),
         win_rate=_ratio(won, out["sqls"]),
         mql_to_sql=_ratio(out["sqls"], out["mqls"]),
         contact_wait_days=_mean(waits["contact"]),

@@ -109,6 +109,16 @@ def check_invariants(sc: Scenario, seed: int) -> None:
     assert (b.loc[b["terminal_state"] != "won", "revenue"] == 0).all()
     assert s["marketing_spend"] >= 0 and s["rep_cost"] >= 0
 
+    # ratios: a churn rate is a share; roi's revenue (buyers won in the run) lies between first purchases and all
+    decided = sum(res.ledger.cust_decided)
+    assert s["churned"] <= decided and (decided == 0 or 0.0 <= s["churn_rate"] <= 1.0)
+    gtm, margin = s["marketing_spend"] + s["rep_cost"], sc.money.gross_margin
+    if gtm > 0 and margin > 0:
+        acquired = (s["roi"] + 1.0) * gtm / margin
+        assert s["new_revenue"] - 1e-6 <= acquired <= s["revenue"] + 1e-6
+        if s["marketing_spend"] > 0:
+            assert (s["marketing_roi"] + 1.0) * s["marketing_spend"] / margin <= acquired + 1e-6
+
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sc=scenarios(), seed=st.integers(0, 2**32 - 1))

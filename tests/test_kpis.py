@@ -143,3 +143,111 @@ def test_context_turns_the_wait_into_a_planned_call_back(base):
     assert (planned["callback_day"] > planned["handoff_day"]).all()
     assert res.summary["callback_wait_days"] > 0.0
     assert_waits_add_up(res)
+
+
+# ----------------------------------------------------------------------------------------------- ratios by hand
+def money_ledger() -> Ledger:
+    """One marketing channel ('search', code 0; 'referral' is code 1). Purchases: the initial base 1000, a
+    search buyer 200 + repeat 100, a referred buyer 50. Spend 100, rep cost 50. Three customers: one churned at
+    its decision, one bought again, one's next need is still ahead."""
+    led = ledger_of([{"lead_day": 1.0}])
+    led.spend_by_item = {"search": 100.0}
+    led.rep_cost = 50.0
+    for day, amount, repeat, channel in [(3.0, 1000.0, True, -1), (4.0, 200.0, False, 0), (9.0, 100.0, True, 0),
+                                         (5.0, 50.0, False, 1)]:  # fmt: skip
+        led.purchase(day, amount, repeat, channel)
+    led.cust_start, led.cust_end, led.cust_decided = [0.0, 4.0, 5.0], [6.0, math.nan, math.nan], [True, True, False]
+    return led
+
+
+def test_roi_counts_customers_acquired_in_the_run_against_go_to_market_spend(base):
+    """roi = (0.6 x (200 + 100 + 50) - 100 - 50) / (100 + 50) = 0.4: the initial base's 1000 is left out."""
+    assert base.money.gross_margin == 0.6
+    s = summary(money_ledger(), base, 0.0)
+    assert s["roi"] == pytest.approx((0.6 * 350 - 150) / 150)
+    assert s["revenue"] == 1350.0  # the old roi, (0.6 x 1350 - 100) / 100 = 7.1, credited marketing with it
+
+
+def test_marketing_roi_counts_marketing_sourced_buyers_against_marketing_spend(base):
+    """marketing_roi = (0.6 x (200 + 100) - 100) / 100 = 0.8: referrals and the initial base are not marketing's."""
+    s = summary(money_ledger(), base, 0.0)
+    assert s["marketing_roi"] == pytest.approx((0.6 * 300 - 100) / 100)
+
+
+def test_churn_rate_is_churned_over_customers_with_a_repurchase_decision(base):
+    """One of the two customers who had a decision churned: 0.5 (not 1/3: the third could not churn yet)."""
+    s = summary(money_ledger(), base, 0.0)
+    assert s["churned"] == 1.0
+    assert s["churn_rate"] == pytest.approx(0.5)
+
+
+def test_ratios_are_nan_without_a_denominator(base):
+    led = ledger_of([{"lead_day": 1.0}])
+    s = summary(led, base, 0.0)
+    assert math.isnan(s["churn_rate"]) and math.isnan(s["roi"]) and math.isnan(s["marketing_roi"])
+
+
+# ----------------------------------------------------------------------------------------------- ratios simulated
+def test_without_an_initial_base_roi_is_profit_over_go_to_market_spend(base):
+    """Every customer was acquired in the run: roi = profit / (marketing spend + rep cost)."""
+    s = simulate(base.with_overrides({"retention.initial_customers": 0}), seed=6).summary
+    assert s["won"] > 0
+    assert s["roi"] == pytest.approx(s["profit"] / (s["marketing_spend"] + s["rep_cost"]))
+
+
+def test_without_referrals_or_initial_base_marketing_roi_counts_all_revenue(base):
+    """No referrals and no initial base: every customer is marketing-sourced."""
+    sc = base.with_overrides(
+        {"retention.initial_customers": 0, "retention.referral_prob": 0.0, "retention.referral_followup_lift": 0.0}
+    )
+    s = simulate(sc, seed=6).summary
+    assert s["referrals"] == 0
+    margin = sc.money.gross_margin
+    assert s["marketing_roi"] == pytest.approx((margin * s["revenue"] - s["marketing_spend"]) / s["marketing_spend"])
+
+
+def test_loyal_customers_never_churn():
+    """Repeat probability 1: customers have decisions but nobody churns (rate 0, not NaN)."""
+    sc = load_scenario(ROOT / "scenarios" / "repeat_retail.toml").with_overrides(
+        {"simulation.horizon_days": 200, "market.buyers_per_year": 500, "retention.base_repeat_prob": 1.0}
+    )
+    s = simulate(sc, seed=1).summary
+    assert s["churned"] == 0 and s["churn_rate"] == 0.0
+
+
+def test_churn_rate_is_the_same_for_a_base_of_any_size():
+    """Scaling the customer base (same per-customer behaviour) scales churned, not the churn rate."""
+    sc = load_scenario(ROOT / "scenarios" / "repeat_retail.toml").with_overrides(
+        {"simulation.horizon_days": 200, "market.buyers_per_year": 10.0, "marketing.budget_per_year": 0.0}
+    )
+    small = simulate(sc.with_overrides({"retention.initial_customers": 1000}), seed=1).summary
+    large = simulate(sc.with_overrides({"retention.initial_customers": 2600}), seed=1).summary
+    assert large["churned"] > 2 * small["churned"]
+    assert large["churn_rate"] == pytest.approx(small["churn_rate"], abs=0.05)
+
+
+def assert_ratios_consistent(res) -> None:
+    """Invariants of the ratios: 0 <= churn_rate <= 1; revenue behind roi lies between first-purchase revenue and
+    total revenue; marketing-sourced revenue is part of it and covers the marketing-sourced first purchases."""
+    s, led = res.summary, res.ledger
+    margin = res.scenario.money.gross_margin
+    decided = sum(led.cust_decided)
+    assert s["churned"] <= decided
+    if decided:
+        assert 0.0 <= s["churn_rate"] <= 1.0
+    gtm = s["marketing_spend"] + s["rep_cost"]
+    if gtm > 0 and margin > 0:
+        acquired = (s["roi"] + 1.0) * gtm / margin
+        assert s["new_revenue"] - 1e-6 <= acquired <= s["revenue"] + 1e-6
+        if s["marketing_spend"] > 0:
+            marketing = (s["marketing_roi"] + 1.0) * s["marketing_spend"] / margin
+            assert marketing <= acquired + 1e-6
+            b = res.buyers
+            sourced = b["source_channel"].isin(list(led.channel_names))
+            assert marketing >= b.loc[sourced, "revenue"].sum() - 1e-6
+
+
+@pytest.mark.parametrize("preset", ["siloed", "aligned", "repeat_retail", "car_seat"])
+def test_ratios_are_consistent_on_presets(preset):
+    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml").with_overrides({"simulation.horizon_days": 300})
+    assert_ratios_consistent(simulate(sc, seed=2))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simfunnel.ledger import CHECKIN, REFERRAL_LEAD
+from simfunnel.ledger import CHECKIN, INITIAL_BASE, REFERRAL_LEAD
 from simfunnel.model.handoff import CHECKIN_CLASS, schedule_handoff
 from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
 from simfunnel.model.market import MIN_PROCESS_DAYS, ready_day
@@ -89,6 +89,7 @@ def customer_process(world: World, k: int, key: int, value: float, channel: int,
     while True:
         if need_day > env.now:
             yield env.timeout(need_day - env.now)
+        ledger.cust_decided[k] = True  # a repurchase decision: buy again or churn
         if draws.uniform() < repeat_probability(world, checked[0]):
             ledger.purchase(env.now, value * ret.repeat_value_fraction, True, channel)
             need_day = env.now + draws.repurchase_days()
@@ -110,6 +111,7 @@ def start_customer(world: World, key: int, value: float, channel: int, first_nee
     k = len(led.cust_start)
     led.cust_start.append(world.env.now)
     led.cust_end.append(math.nan)
+    led.cust_decided.append(False)
     world.customers_active += 1
     if first_need_in is None:
         led.purchase(world.env.now, value, False, channel)
@@ -123,7 +125,7 @@ def start_initial_customers(world: World) -> None:
         return
     first_need = world.rng["retention"].uniform(size=ret.initial_customers) * ret.repurchase_days.mean
     for j, t in enumerate(first_need.tolist()):
-        start_customer(world, INITIAL_CUSTOMER_KEY + j, ret.initial_customer_value, -1, first_need_in=t)
+        start_customer(world, INITIAL_CUSTOMER_KEY + j, ret.initial_customer_value, INITIAL_BASE, first_need_in=t)
     world.ledger.initial_customers = ret.initial_customers
 
 

@@ -28,6 +28,9 @@ source channel >= 0 (a marketing channel, or the 'referral' source after the cha
 
 ACTIVITY_KINDS = ("contact", "sales_step", "checkin")
 CONTACT, SALES_STEP, CHECKIN = range(len(ACTIVITY_KINDS))
+NON_BUYER_ACTIVITIES = (CHECKIN,)
+"""Rep activities that belong to no buyer (buyer -1): post-sale check-ins of customers. Every other rep hour is
+a buyer's (its `rep_hours`)."""
 
 NAN = math.nan
 
@@ -205,3 +208,26 @@ class Ledger:
         acts = self.activities()
         if len(acts["start"]) and ((acts["end"] < acts["start"]).any()):
             raise ConservationError("an activity ends before it starts")
+        self._check_rep_hours(b, acts)
+
+    def _check_rep_hours(self, b: dict[str, np.ndarray], acts: dict[str, np.ndarray]) -> None:
+        """Every rep hour belongs to a buyer (its rep_hours, contacts and first contact agree with its activities)
+        or to a named non-buyer activity (NON_BUYER_ACTIVITIES)."""
+        own = acts["buyer"] >= 0
+        if np.isin(acts["kind"][~own], NON_BUYER_ACTIVITIES, invert=True).any():
+            raise ConservationError("a non-buyer rep activity is not of a named non-buyer kind")
+        n = len(b["rep_hours"])
+        hours = np.bincount(acts["buyer"][own], weights=acts["hours"][own], minlength=n)[:n]
+        if len(hours) != n or not np.allclose(hours, b["rep_hours"], rtol=1e-9, atol=1e-6):
+            raise ConservationError("rep hours logged for buyers != the buyers' rep hours")
+        calls = own & (acts["kind"] == CONTACT)
+        if not np.array_equal(np.bincount(acts["buyer"][calls], minlength=n)[:n], b["contacts"]):
+            raise ConservationError("contacts logged for buyers != the buyers' contacts")
+        first = np.full(n, np.inf)
+        np.minimum.at(first, acts["buyer"][calls], acts["start"][calls])
+        called = b["contacts"] > 0
+        if (
+            not np.array_equal(first[called], b["first_contact_day"][called])
+            or (~np.isnan(b["first_contact_day"][~called])).any()
+        ):
+            raise ConservationError("a buyer's first contact differs from its first logged call")

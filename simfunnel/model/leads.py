@@ -49,7 +49,8 @@ class Lead(NamedTuple):
 
 @dataclass(slots=True)
 class LeadProgress:
-    """A worked lead's progress through sales, written to the buyer columns when the lead closes."""
+    """A worked lead's progress through sales, written to the buyer columns as it happens (`sales.record_progress`):
+    after each finished call or sales step, so an open lead keeps its history."""
 
     contacts: int = 0
     first_contact: float = math.nan

@@ -133,8 +133,11 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         h.learn_trust(outcome == WON)
         if outcome == WON:
             progress.sql_day = start
+        else:
+            progress.wasted_hours += hours
+        record_progress(world, i, progress)  # the call is history now, whether the lead closes or not
+        if outcome == WON:
             return True
-        progress.wasted_hours += hours
         if outcome == TOO_EARLY and recycle:
             if info.ready_day > env.now:  # back into nurture, call back when ready
                 yield env.timeout(info.ready_day - env.now)
@@ -142,6 +145,7 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         if outcome == TOO_EARLY and draws.u_return < return_prob:
             # dropped by sales, but the buyer comes back by itself once ready (an inbound request)
             progress.returned = True
+            record_progress(world, i, progress)
             back = h.handoff_day(max(info.ready_day, env.now), RETURNING)
             yield env.timeout(back - env.now)
             return_prob = 0.0
@@ -177,6 +181,7 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
         pool.release(rep)
         world.ledger.activity(rep, start, end, hours, SALES_STEP, i)
         progress.rep_hours += hours
+        world.buyers.cols["rep_hours"][i] = progress.rep_hours
     now = env.now
     if now >= deadline:
         close_lead(world, i, progress, TOO_LATE, now)
@@ -190,18 +195,25 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
         close_lead(world, i, progress, LOST, now)
 
 
-def close_lead(world: World, i: int, progress: LeadProgress, state: int, day: float, revenue: float = 0.0) -> None:
-    """Record a worked lead's terminal state and progress, and feed the CRM (if the rep logs it)."""
-    cols = world.buyers.cols
-    cols["terminal"][i] = state
+def record_progress(world: World, i: int, progress: LeadProgress) -> None:
+    """Write a lead's progress to its buyer columns as it happens (after each finished call, when it returns), so
+    that a lead still open at the horizon keeps its history and its rep hours."""
+    cols = world.buyers.cols  # fetched anew: referrals may have grown (reallocated) the table
     cols["returned"][i] = progress.returned
-    cols["terminal_day"][i] = day
     cols["first_contact_day"][i] = progress.first_contact
     cols["contacts"][i] = progress.contacts
     cols["readiness_at_contact"][i] = progress.readiness_at_contact
     cols["sql_day"][i] = progress.sql_day
     cols["rep_hours"][i] = progress.rep_hours
     cols["wasted_hours"][i] = progress.wasted_hours
+
+
+def close_lead(world: World, i: int, progress: LeadProgress, state: int, day: float, revenue: float = 0.0) -> None:
+    """Record a worked lead's terminal state (and its progress), and feed the CRM (if the rep logs it)."""
+    record_progress(world, i, progress)
+    cols = world.buyers.cols
+    cols["terminal"][i] = state
+    cols["terminal_day"][i] = day
     if revenue:
         cols["close_day"][i] = day
         cols["revenue"][i] = revenue
@@ -217,6 +229,7 @@ __all__ = [
     "contact_outcome",
     "contact_until_qualified",
     "lead_process",
+    "record_progress",
     "sales_cycle",
     "win_probability",
 ]

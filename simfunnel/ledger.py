@@ -22,8 +22,15 @@ LOST_REASONS = TERMINAL_STATES[1:]
 LEAD_KINDS = ("none", "mql", "hand_raiser", "referral", "returning")
 NO_LEAD, MQL, HAND_RAISE, REFERRAL_LEAD, RETURNING = range(len(LEAD_KINDS))
 
+INITIAL_BASE = -1
+"""Channel code of the initial customer base (customers before day 0) in purchases; won buyers always have a
+source channel >= 0 (a marketing channel, or the 'referral' source after the channels)."""
+
 ACTIVITY_KINDS = ("contact", "sales_step", "checkin")
 CONTACT, SALES_STEP, CHECKIN = range(len(ACTIVITY_KINDS))
+NON_BUYER_ACTIVITIES = (CHECKIN,)
+"""Rep activities that belong to no buyer (buyer -1): post-sale check-ins of customers. Every other rep hour is
+a buyer's (its `rep_hours`)."""
 
 NAN = math.nan
 
@@ -44,6 +51,7 @@ BUYER_COLUMNS: dict[str, type | str] = {
     "lead_score": float,
     "handoff_day": float,
     "followed_up": np.int8,
+    "callback_day": float,
     "queued_day": float,
     "first_contact_day": float,
     "contacts": np.int16,
@@ -112,9 +120,10 @@ class Ledger:
     pur_amount: list[float] = field(default_factory=list)
     pur_repeat: list[bool] = field(default_factory=list)
     pur_channel: list[int] = field(default_factory=list)
-    # customers: start day, end day (churn; NaN while active)
+    # customers: start day, end day (churn; NaN while active), whether it reached a repurchase decision in the run
     cust_start: list[float] = field(default_factory=list)
     cust_end: list[float] = field(default_factory=list)
+    cust_decided: list[bool] = field(default_factory=list)
     initial_customers: int = 0
     referrals: int = 0
     # money
@@ -186,9 +195,39 @@ class Ledger:
             raise ConservationError("customers started != initial customers + buyers won")
         if (ended < np.asarray(self.cust_start)).any():
             raise ConservationError("a customer churned before it started")
+        if (
+            len(self.cust_decided) != len(self.cust_start)
+            or (~np.isnan(ended) & ~np.asarray(self.cust_decided, dtype=bool)).any()
+        ):
+            raise ConservationError("a customer churned without a repurchase decision")
+        if (b["channel"][won] < 0).any():
+            raise ConservationError("a won buyer has no source channel (its purchases would count as the initial base)")
         spend = sum(self.spend_by_item.values())
         if not math.isclose(spend, self.budget_expected, rel_tol=1e-9, abs_tol=1e-6):
             raise ConservationError(f"marketing spend by item {spend:.2f} != budget spent {self.budget_expected:.2f}")
         acts = self.activities()
         if len(acts["start"]) and ((acts["end"] < acts["start"]).any()):
             raise ConservationError("an activity ends before it starts")
+        self._check_rep_hours(b, acts)
+
+    def _check_rep_hours(self, b: dict[str, np.ndarray], acts: dict[str, np.ndarray]) -> None:
+        """Every rep hour belongs to a buyer (its rep_hours, contacts and first contact agree with its activities)
+        or to a named non-buyer activity (NON_BUYER_ACTIVITIES)."""
+        own = acts["buyer"] >= 0
+        if np.isin(acts["kind"][~own], NON_BUYER_ACTIVITIES, invert=True).any():
+            raise ConservationError("a non-buyer rep activity is not of a named non-buyer kind")
+        n = len(b["rep_hours"])
+        hours = np.bincount(acts["buyer"][own], weights=acts["hours"][own], minlength=n)[:n]
+        if len(hours) != n or not np.allclose(hours, b["rep_hours"], rtol=1e-9, atol=1e-6):
+            raise ConservationError("rep hours logged for buyers != the buyers' rep hours")
+        calls = own & (acts["kind"] == CONTACT)
+        if not np.array_equal(np.bincount(acts["buyer"][calls], minlength=n)[:n], b["contacts"]):
+            raise ConservationError("contacts logged for buyers != the buyers' contacts")
+        first = np.full(n, np.inf)
+        np.minimum.at(first, acts["buyer"][calls], acts["start"][calls])
+        called = b["contacts"] > 0
+        if (
+            not np.array_equal(first[called], b["first_contact_day"][called])
+            or (~np.isnan(b["first_contact_day"][~called])).any()
+        ):
+            raise ConservationError("a buyer's first contact differs from its first logged call")

@@ -1,4 +1,33 @@
-"""Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of DESIGN.md section 4."""
+"""Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of DESIGN.md section 4.
+
+Waiting for a first contact (over contacted leads: buyers with a first contact before the horizon; days):
+
+- ``contact_wait_days``: mean time from becoming a lead (``lead_day``: MQL, hand-raise, referral ready) to the
+  first contact. It is the sum of three parts, per lead and so on the means:
+  ``contact_wait_days = batch_wait_days + callback_wait_days + queue_wait_days``.
+- ``batch_wait_days``: lead -> handoff to sales (``handoff_day``, the end of batching: the next list day for a
+  batch handoff, 0 in real time or under an SLA).
+- ``callback_wait_days``: handoff -> joining the reps' queue (``queued_day``): the planned call-back delay of a rep
+  who knows the buyer's context and calls when the buyer will be ready (``callback_day``); 0 without one.
+- ``queue_wait_days``: joining the reps' queue -> first contact (``first_contact_day``): waiting for rep capacity.
+- ``contact_wait_days_p90``: 90th percentile of the per-lead contact wait.
+- ``lead_wait_days``, ``lead_wait_days_p90``: handoff -> first contact (callback + queue wait). Kept for
+  compatibility; it leaves out the batching delay before the handoff, so prefer ``contact_wait_days``.
+
+Ratios (comparable between firms of different sizes):
+
+- ``churn_rate`` = ``churned`` / customers who had at least one repurchase decision in the run (initial customers
+  and buyers won in the run whose next need came before the horizon). A customer whose next need is still ahead
+  could not have churned and is not in the denominator. NaN without such a customer.
+- ``roi``: return on go-to-market spend for the customers acquired in the run =
+  (gross margin x revenue from buyers won in the run, first and repeat purchases - marketing spend - rep cost)
+  / (marketing spend + rep cost). Revenue from the initial customer base is left out (no spend of the run acquired
+  it) and the reps are a cost of acquisition like marketing. Repeat revenue counts up to the horizon only.
+- ``marketing_roi`` = (gross margin x revenue from marketing-sourced buyers won in the run, first and repeat
+  purchases - marketing spend) / marketing spend. Marketing-sourced: reached by a marketing channel (referrals and
+  the initial base are not); marketing spend is the whole marketing budget spent (channels, nurture, retention,
+  training). NaN without spend.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +36,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from simfunnel.ledger import HAND_RAISE, LEAD_KINDS, LOST_REASONS, REFERRAL_LEAD, TERMINAL_STATES, WON, Ledger
+from simfunnel.ledger import (
+    HAND_RAISE,
+    INITIAL_BASE,
+    LEAD_KINDS,
+    LOST_REASONS,
+    REFERRAL_LEAD,
+    TERMINAL_STATES,
+    WON,
+    Ledger,
+)
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.scenario import Scenario
 
@@ -15,8 +53,9 @@ SUMMARY_KEYS = (
     "buyers", "engaged", "known", "mqls", "sqls", "won",
     *(f"lost_{r}" if r != "lost_to_competitor" and r != "open" else r for r in LOST_REASONS),
     "revenue", "new_revenue", "repeat_revenue", "repeat_purchases", "customers_end", "churned", "referrals",
-    "marketing_spend", "rep_cost", "profit", "cac", "roi", "win_rate", "mql_to_sql",
-    "lead_wait_days", "lead_wait_days_p90", "queue_wait_days", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
+    "churn_rate", "marketing_spend", "rep_cost", "profit", "cac", "roi", "marketing_roi", "win_rate", "mql_to_sql",
+    "contact_wait_days", "contact_wait_days_p90", "batch_wait_days", "callback_wait_days", "queue_wait_days",
+    "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
     "leads_followed_up", "rep_hours", "rep_hours_wasted", "sim_events", "wall_seconds",
 )  # fmt: skip
 """Every KPI in `RunResult.summary`, in display order."""
@@ -32,6 +71,24 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
+def _p90(x: np.ndarray) -> float:
+    return float(np.percentile(x, 90)) if len(x) else math.nan
+
+
+def contact_waits(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per contacted lead (days): the contact wait and its batch, callback and queue parts (module docstring)."""
+    contacted = ~np.isnan(b["first_contact_day"])
+    lead, handoff = b["lead_day"][contacted], b["handoff_day"][contacted]
+    queued, first = b["queued_day"][contacted], b["first_contact_day"][contacted]
+    return {
+        "contact": first - lead,
+        "batch": handoff - lead,
+        "callback": queued - handoff,
+        "queue": first - queued,
+        "lead": first - handoff,
+    }
+
+
 def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str, float]:
     """The KPI summary of one run (floats; NaN where a ratio has no denominator)."""
     b = ledger.buyers.trimmed()
@@ -44,8 +101,12 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
     spend = float(sum(ledger.spend_by_item.values()))
     margin = scenario.money.gross_margin
     won = int(counts[WON])
+    acquired = pur["channel"] != INITIAL_BASE  # bought by a buyer won in the run
+    acquired_rev = float(pur["amount"][acquired].sum())
+    marketing_rev = float(pur["amount"][acquired & (pur["channel"] < len(ledger.channel_names))].sum())
+    go_to_market = spend + ledger.rep_cost
     contacted = ~np.isnan(b["first_contact_day"])
-    wait = (b["first_contact_day"] - b["handoff_day"])[contacted]
+    waits = contact_waits(b)
     hand = contacted & ((b["lead_kind"] == HAND_RAISE) | (b["lead_kind"] == REFERRAL_LEAD))
     won_mask = term == WON
     handed = ~np.isnan(b["handoff_day"])
@@ -68,17 +129,23 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
         repeat_purchases=float(pur["repeat"].sum()),
         customers_end=float(np.isnan(cust_end).sum()),
         churned=float((~np.isnan(cust_end)).sum()),
+        churn_rate=_ratio(float((~np.isnan(cust_end)).sum()), float(sum(ledger.cust_decided))),
         referrals=float(ledger.referrals),
         marketing_spend=spend,
         rep_cost=ledger.rep_cost,
         profit=margin * revenue - spend - ledger.rep_cost,
         cac=_ratio(spend + ledger.rep_cost, won),
-        roi=_ratio(margin * revenue - spend, spend),
+        roi=_ratio(margin * acquired_rev - go_to_market, go_to_market),
+        marketing_roi=_ratio(margin * marketing_rev - spend, spend),
         win_rate=_ratio(won, out["sqls"]),
         mql_to_sql=_ratio(out["sqls"], out["mqls"]),
-        lead_wait_days=_mean(wait),
-        lead_wait_days_p90=float(np.percentile(wait, 90)) if len(wait) else math.nan,
-        queue_wait_days=_mean((b["first_contact_day"] - b["queued_day"])[contacted]),
+        contact_wait_days=_mean(waits["contact"]),
+        contact_wait_days_p90=_p90(waits["contact"]),
+        batch_wait_days=_mean(waits["batch"]),
+        callback_wait_days=_mean(waits["callback"]),
+        queue_wait_days=_mean(waits["queue"]),
+        lead_wait_days=_mean(waits["lead"]),
+        lead_wait_days_p90=_p90(waits["lead"]),
         speed_to_lead_hours=_mean((b["first_contact_day"] - b["lead_day"])[hand] * 24.0),
         sales_cycle_days=_mean((b["close_day"] - b["first_contact_day"])[won_mask]),
         rep_utilization=rep_utilization(ledger, scenario),
@@ -126,7 +193,9 @@ def buyers_frame(ledger: Ledger) -> pd.DataFrame:
         df[name] = b[name]
     df["followed_up"] = b["followed_up"].astype(bool)
     df["returned"] = b["returned"].astype(bool)
-    for name in ("queued_day", "first_contact_day", "contacts", "readiness_at_contact", "sql_day", "close_day"):
+    for name in (
+        "callback_day", "queued_day", "first_contact_day", "contacts", "readiness_at_contact", "sql_day", "close_day",
+    ):  # fmt: skip
         df[name] = b[name]
     df["terminal_state"] = np.array(TERMINAL_STATES, dtype=object)[b["terminal"]]
     for name in ("terminal_day", "revenue", "rep_hours", "wasted_hours"):

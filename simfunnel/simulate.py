@@ -1,9 +1,17 @@
-"""`simulate(scenario, seed)`: one run of the model, checked for conservation, as a `RunResult`."""
+"""`simulate(scenario, seed, probe=None)`: one run of the model, checked for conservation, as a `RunResult`.
+
+The probe hook lets a caller look inside the live model without copying `simulate`: a probe is any callable
+``probe(world)``, called once with the built `World` before the run starts. It may read the model state, or
+schedule its own SimPy processes on ``world.env`` that read it later; it must never change the model state.
+`Probe(times, read)` is the ready-made one: it records ``read(world)`` at each of ``times`` (days) in ``.values``.
+A probe's own events share the clock with the model's without reordering them, so the run's results are those of
+``simulate(scenario, seed)``, except ``sim_events``, which counts the probe's events too."""
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -54,11 +62,47 @@ class RunResult:
         return out
 
 
-def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None) -> RunResult:
+ProbeHook = Callable[[World], object]
+"""A probe: called once with the built World before the run (see the module docstring)."""
+
+
+@dataclass
+class Probe:
+    """Reads ``read(world)`` from the live model at each of ``times`` (days, increasing, before the horizon)
+    and keeps the readings, in order, in ``values``. Pass it as ``simulate(..., probe=Probe(times, read))``."""
+
+    times: Sequence[float]
+    read: Callable[[World], float]
+    values: list[float] = field(default_factory=list)
+
+    def __call__(self, world: World) -> None:
+        times = [float(t) for t in self.times]
+        if any(b <= a for a, b in zip(times, times[1:], strict=False)) or (times and times[-1] >= world.horizon):
+            raise ValueError("probe times must be increasing and before the horizon")
+        self.values.clear()
+        world.env.process(self._reader(world, times))
+
+    def _reader(self, world: World, times: list[float]):
+        env = world.env
+        for t in times:
+            yield env.timeout(t - env.now)
+            self.values.append(float(self.read(world)))
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence | None = None,
+    *,
+    probe: ProbeHook | Sequence[ProbeHook] | None = None,
+) -> RunResult:
     """Run the scenario once. Same scenario + same seed = identical results. Raises ConservationError if
-    any buyer or unit of money is unaccounted for at the end (a model bug, never expected)."""
+    any buyer or unit of money is unaccounted for at the end (a model bug, never expected). `probe`: one probe
+    hook or a sequence of them, each called with the World before the run (module docstring; `Probe`)."""
     t0 = time.perf_counter()
     world = World(scenario, seed)
+    hooks = () if probe is None else (probe,) if callable(probe) else tuple(probe)
+    for hook in hooks:
+        hook(world)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the run allocates many short-lived generator frames; collection pauses cost ~10 %
     try:

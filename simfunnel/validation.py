@@ -38,7 +38,6 @@ and contact times) and that the ledger's stage times match the model's own live 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,12 +46,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simfunnel import metrics
 from simfunnel.experiment import child_seed, t_quantile_975
 from simfunnel.model.world import World
 from simfunnel.presets import preset_dir
 from simfunnel.scenario import Scenario, SpeedToLead, load_scenario
-from simfunnel.simulate import RunResult, simulate
+from simfunnel.simulate import Probe, RunResult, simulate
 
 Z = 4.0
 """Tolerance multiplier: a check passes when ``|simulated - expected| <= Z * SE`` (SE from the replications)."""
@@ -296,30 +294,13 @@ def simulate_with_probes(
     times: Sequence[float],
     probe: Callable[[World], float],
 ) -> tuple[RunResult, np.ndarray]:
-    """Run the model once like `simulate`, and read ``probe(world)`` from the live model at each of ``times``
-    (days, increasing, before the horizon). The probe only reads the model state; its events do not change the
-    order of the model's own events, so the run is identical to ``simulate(scenario, seed)``. Used to compare
-    the ledger with the model's own counters (e.g. ``len(world.pool.queue)``, the leads waiting for a rep)."""
-    times = [float(t) for t in times]
-    if any(b <= a for a, b in zip(times, times[1:], strict=False)) or (
-        times and times[-1] >= scenario.simulation.horizon_days
-    ):
-        raise ValueError("probe times must be increasing and before the horizon")
-    t0 = time.perf_counter()
-    world = World(scenario, seed)
-    values: list[float] = []
-
-    def prober():
-        for t in times:
-            yield world.env.timeout(t - world.env.now)
-            values.append(float(probe(world)))
-
-    world.env.process(prober())
-    ledger = world.run()
-    ledger.check()
-    summary = metrics.summary(ledger, scenario, time.perf_counter() - t0)
-    result = RunResult(scenario, seed if isinstance(seed, int) else None, summary, ledger)
-    return result, np.asarray(values, dtype=float)
+    """Run the model once and read ``probe(world)`` from the live model at each of ``times`` (days, increasing,
+    before the horizon): a thin wrapper of ``simulate(scenario, seed, probe=Probe(times, probe))``. The probe only
+    reads the model state, so the run is that of ``simulate(scenario, seed)``. Used to compare the ledger with the
+    model's own counters (e.g. ``len(world.pool.queue)``, the leads waiting for a rep)."""
+    reader = Probe(times, probe)
+    result = simulate(scenario, seed, probe=reader)
+    return result, np.asarray(reader.values, dtype=float)
 
 
 def waiting_leads(world: World) -> float:

@@ -83,7 +83,8 @@ def check_invariants(sc: Scenario, seed: int) -> None:
             np.testing.assert_allclose(acts["end"] - acts["start"], acts["hours"] / 24.0, atol=1e-9)
 
     # each buyer's stages happen in order, inside [arrival, horizon]
-    order = ["arrival_day", "engaged_day", "lead_day", "handoff_day", "first_contact_day", "sql_day", "close_day"]
+    order = ["arrival_day", "engaged_day", "lead_day", "handoff_day", "callback_day", "queued_day",
+             "first_contact_day", "sql_day", "close_day"]  # fmt: skip
     for earlier, later in zip(order, order[1:], strict=False):
         both = b[earlier].notna() & b[later].notna()
         assert (b.loc[both, later] >= b.loc[both, earlier] - EPS).all(), (earlier, later)
@@ -96,10 +97,27 @@ def check_invariants(sc: Scenario, seed: int) -> None:
     open_ = b["terminal_state"] == "open"
     assert (b.loc[open_, "deadline_day"] > H).all()
 
+    # the wait to a first contact is batching + planned call-back + rep capacity, per lead and on the means
+    contacted = b[b["first_contact_day"].notna()]
+    if len(contacted):
+        means = s["batch_wait_days"] + s["callback_wait_days"] + s["queue_wait_days"]
+        assert means == pytest.approx(s["contact_wait_days"], abs=1e-9)
+        assert min(s["batch_wait_days"], s["callback_wait_days"], s["queue_wait_days"]) >= -EPS
+
     # money: nothing negative, revenue only from won buyers
     assert (b["revenue"] >= 0).all()
     assert (b.loc[b["terminal_state"] != "won", "revenue"] == 0).all()
     assert s["marketing_spend"] >= 0 and s["rep_cost"] >= 0
+
+    # ratios: a churn rate is a share; roi's revenue (buyers won in the run) lies between first purchases and all
+    decided = sum(res.ledger.cust_decided)
+    assert s["churned"] <= decided and (decided == 0 or 0.0 <= s["churn_rate"] <= 1.0)
+    gtm, margin = s["marketing_spend"] + s["rep_cost"], sc.money.gross_margin
+    if gtm > 0 and margin > 0:
+        acquired = (s["roi"] + 1.0) * gtm / margin
+        assert s["new_revenue"] - 1e-6 <= acquired <= s["revenue"] + 1e-6
+        if s["marketing_spend"] > 0:
+            assert (s["marketing_roi"] + 1.0) * s["marketing_spend"] / margin <= acquired + 1e-6
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

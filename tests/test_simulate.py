@@ -249,3 +249,24 @@ def test_aligned_earns_more(silo_vs_aligned):
         assert aligned["won"] > silo["won"]
         assert aligned["profit"] > silo["profit"]
         assert aligned["rep_cost"] == silo["rep_cost"]
+
+
+def test_probe_hook_reads_the_live_model_without_changing_the_run():
+    """A Probe reads the World at the given days; the run's KPIs (but the event count) equal a plain run's."""
+    from simfunnel.simulate import Probe
+
+    sc = load_scenario(ROOT / "scenarios" / "base.toml").with_overrides({"simulation.horizon_days": 60})
+    seen: list[float] = []
+    queue = Probe([10.0, 20.0, 30.0], lambda world: len(world.pool.queue))
+    clock = Probe([5.0, 25.0], lambda world: world.env.now)
+    probed = simulate(sc, 3, probe=[queue, clock, lambda world: seen.append(world.horizon)])
+    plain = simulate(sc, 3)
+    assert clock.values == [5.0, 25.0]
+    assert len(queue.values) == 3 and all(v >= 0 for v in queue.values)
+    assert seen == [60.0]
+    skip = {"wall_seconds", "sim_events"}
+    assert {k: v for k, v in probed.summary.items() if k not in skip} == pytest.approx(
+        {k: v for k, v in plain.summary.items() if k not in skip}, nan_ok=True, rel=0, abs=0
+    )
+    with pytest.raises(ValueError, match="increasing"):
+        simulate(sc, 3, probe=Probe([5.0, 4.0], lambda world: 0.0))

@@ -1,13 +1,20 @@
 """Marketing-to-sales handoff: when a lead reaches a rep (real time or weekly list, SLA for hand-raisers),
-what the rep knows (context), whether the rep follows it up at all (the lead black hole), and its queue key."""
+what the rep knows (context) and so when the rep calls, whether the rep follows it up at all (the lead black
+hole), and its queue key. `schedule_handoff` and `hand_over` run these decisions in the simulation."""
 
 from __future__ import annotations
 
 import heapq
 import math
+from typing import TYPE_CHECKING
 
 from simfunnel.ledger import HAND_RAISE, REFERRAL_LEAD
+from simfunnel.model.leads import Lead
+from simfunnel.model.sales import lead_process
 from simfunnel.scenario import Scenario
+
+if TYPE_CHECKING:
+    from simfunnel.model.world import World
 
 # queue classes: hand-raisers under an SLA first, then leads, then post-sale check-ins
 SLA_CLASS, LEAD_CLASS, CHECKIN_CLASS = 0, 1, 2
@@ -30,6 +37,7 @@ class Handoff:
         self.tracking = org.crm_logging * self.follow.tracking_effect
         self.desk = 0  # leads handed to sales and not resolved (ignored leads stay until their deadline)
         self._ignored_deadlines: list[float] = []
+        self.batches: dict[float, list[Lead]] = {}  # list day -> leads waiting for that day's list
 
     def is_priority(self, lead_kind: int) -> bool:
         """Hand-raisers (and referrals, who ask to be called) are routed under the SLA when there is one."""
@@ -57,6 +65,17 @@ class Handoff:
         p = f.max_prob * self.trust**f.trust_weight / (1.0 + self.open_leads_per_rep(now) / f.desk_half)
         return p + self.tracking * (1.0 - p)
 
+    def follows_up(self, now: float, lead_kind: int, u_follow: float) -> bool:
+        """Whether a rep works the lead at all, given its uniform draw `u_follow`."""
+        return u_follow < self.follow_up_prob(now, lead_kind)
+
+    def call_day(self, now: float, ready_day: float) -> float:
+        """When the rep places a call: with context the rep knows when the buyer will be ready and calls back
+        then (a planned call-back); without context, at once."""
+        if self.context and now < ready_day:
+            return ready_day
+        return now
+
     def ignore(self, deadline: float) -> None:
         """A lead nobody works ages silently on the desk until its deadline."""
         heapq.heappush(self._ignored_deadlines, deadline)
@@ -76,3 +95,33 @@ class Handoff:
         if self.policy == "score":
             return (cls, -score if score == score else -1.0)  # referrals carry no score: warm, treated as top
         return (cls, now)
+
+
+def schedule_handoff(world: World, lead: Lead) -> None:
+    """Hand `lead` to sales at its handoff day: one timeout with a callback (no process) per lead in real time,
+    one per list day for a batch handoff (the leads of a list are handed over together)."""
+    h, env = world.handoff, world.env
+    kind = lead.info.lead_kind
+    day = h.handoff_day(lead.info.lead_day, kind)
+    if h.realtime or h.is_priority(kind):
+        env.timeout(max(0.0, day - env.now)).callbacks.append(lambda _ev: hand_over(world, [lead], day))
+        return
+    batch = h.batches.get(day)
+    if batch is None:
+        batch = h.batches[day] = []
+        env.timeout(max(0.0, day - env.now)).callbacks.append(lambda _ev: hand_over(world, h.batches.pop(day), day))
+    batch.append(lead)
+
+
+def hand_over(world: World, leads: list[Lead], day: float) -> None:
+    """Leads reach the reps' desk; each is followed up (a lead process starts) or left in the black hole."""
+    h, env, cols = world.handoff, world.env, world.buyers.cols
+    for lead in leads:
+        i = lead.buyer
+        cols["handoff_day"][i] = day
+        h.desk += 1
+        if not h.follows_up(env.now, lead.info.lead_kind, lead.draws.u_follow):
+            h.ignore(lead.info.deadline_day)  # never worked: the lead ages on the desk until the deadline
+            continue
+        cols["followed_up"][i] = 1
+        env.process(lead_process(world, lead))

@@ -153,16 +153,16 @@ class MarketingState:
             hours = sc.sales.calendar.hours_per_day
             for j in np.flatnonzero(office).tolist():  # the request comes in during the next working day
                 hand_day[j] = self.calendar.finish(hand_day[j], u["hand_time"][lo + j] * hours)
-        # MQL: score(t) = w fit + (1-w) readiness(t) + noise crosses the threshold
-        w = sc.marketing.scoring.fit_weight
+        # MQL: score(t) = fit_weight * fit + (1 - fit_weight) * readiness(t) + noise crosses the threshold
+        fit_weight = sc.marketing.scoring.fit_weight
         noise = self.noise_sd() * u["score_z"][sl]
         thr = sc.organisation.mql_threshold
         r_known = np.minimum(1.0, (engaged - arrival) / process * (1.0 + lift))
         with np.errstate(divide="ignore", invalid="ignore"):
-            if w < 1:
-                r_star = (thr - w * fit - noise) / (1.0 - w)
+            if fit_weight < 1:
+                r_star = (thr - fit_weight * fit - noise) / (1.0 - fit_weight)
             else:
-                r_star = np.where(w * fit + noise >= thr, -np.inf, np.inf)
+                r_star = np.where(fit_weight * fit + noise >= thr, -np.inf, np.inf)
         mql_day = np.where(r_star <= r_known, engaged, arrival + process * r_star / (1.0 + lift))
         is_mql = known & (r_star <= 1.0) & (mql_day < deadline)
         mql_first = is_mql & (~hand | (mql_day <= hand_day))
@@ -177,5 +177,7 @@ class MarketingState:
         b["commit_day"][sl] = ready + u["commit_delay"][sl]
         b["lead_kind"][sl] = lead_kind
         b["lead_day"][sl] = lead_day
-        b["lead_score"][sl] = np.where(lead_kind != NO_LEAD, w * fit + (1 - w) * r_lead + noise, np.nan)
+        b["lead_score"][sl] = np.where(
+            lead_kind != NO_LEAD, fit_weight * fit + (1 - fit_weight) * r_lead + noise, np.nan
+        )
         return lo + np.flatnonzero(lead_kind != NO_LEAD)

@@ -3,22 +3,25 @@ raise the chance it buys from us again instead of churning; satisfied customers 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simfunnel.ledger import CHECKIN
-from simfunnel.model.handoff import CHECKIN_CLASS
+from simfunnel.ledger import CHECKIN, INITIAL_BASE, REFERRAL_LEAD
+from simfunnel.model.handoff import CHECKIN_CLASS, schedule_handoff
+from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
+from simfunnel.model.market import MIN_PROCESS_DAYS, ready_day
 from simfunnel.model.streams import Buffered
 
 if TYPE_CHECKING:
     from simfunnel.model.world import World
 
 
-def repeat_probability(w: World, checked_in: bool) -> float:
+def repeat_probability(world: World, checked_in: bool) -> float:
     """Base chance + marketing lift (Hill in retention spend per active customer) + check-in lift."""
-    ret = w.scenario.retention
-    per_customer = w.marketing.item_rate("retention") / max(1, w.customers_active)
+    ret = world.scenario.retention
+    per_customer = world.marketing.item_rate("retention") / max(1, world.customers_active)
     p = ret.base_repeat_prob + ret.marketing(per_customer) + (ret.followup_lift if checked_in else 0.0)
     return min(1.0, p)
 
@@ -35,22 +38,22 @@ class CustomerDraws:
 
     __slots__ = ("uniform", "repurchase_days", "checkin_hours")
 
-    def __init__(self, w: World, key: int) -> None:
-        root = w.root
+    def __init__(self, world: World, key: int) -> None:
+        root = world.root
         g = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, CUSTOMER_STREAMS, key)))
         )
-        ret, sales = w.scenario.retention, w.scenario.sales
+        ret, sales = world.scenario.retention, world.scenario.sales
         self.uniform = Buffered(lambda k: g.uniform(size=k), 8)
         self.repurchase_days = Buffered(lambda k: ret.repurchase_days.sample(g, k), 4)
         self.checkin_hours = Buffered(lambda k: sales.checkin_hours.sample(g, k), 4)
 
 
-def checkin_process(w: World, draws: CustomerDraws, checked: list[bool], need_day: float):
+def checkin_process(world: World, draws: CustomerDraws, checked: list[bool], need_day: float):
     """'Asking how it's going': a rep check-in some days after a sale (lowest queue priority). It counts only
     if it happens before the customer's next need; a stale one is skipped without using the rep."""
-    env, pool = w.env, w.pool
-    yield env.timeout(w.scenario.sales.checkin_delay_days)
+    env, pool = world.env, world.pool
+    yield env.timeout(world.scenario.sales.checkin_delay_days)
     rep = pool.acquire_now()
     if rep < 0:
         rep = yield pool.request((CHECKIN_CLASS, env.now))
@@ -59,42 +62,104 @@ def checkin_process(w: World, draws: CustomerDraws, checked: list[bool], need_da
         pool.release(rep)
         return
     hours = draws.checkin_hours()
-    end = w.calendar.finish(start, hours)
+    end = world.calendar.finish(start, hours)
     yield env.timeout(end - start)
     pool.release(rep)
-    w.ledger.activity(rep, start, end, hours, CHECKIN, -1)
+    world.ledger.activity(rep, start, end, hours, CHECKIN, -1)
     checked[0] = True
-    ret = w.scenario.retention
+    ret = world.scenario.retention
     if draws.uniform() < ret.referral_followup_lift:
-        w.spawn_referral()  # a customer asked how it's going refers more often
+        spawn_referral(world)  # a customer asked how it's going refers more often
 
 
-def customer_process(w: World, k: int, key: int, value: float, channel: int, first_need_in: float | None):
+def customer_process(world: World, k: int, key: int, value: float, channel: int, first_need_in: float | None):
     """Customer k (stream `key`) from its (first) purchase until churn or the horizon."""
-    env, ret, ledger = w.env, w.scenario.retention, w.ledger
-    draws = CustomerDraws(w, key)
-    followup = w.scenario.organisation.post_sale_followup
+    env, ret, ledger = world.env, world.scenario.retention, world.ledger
+    draws = CustomerDraws(world, key)
+    followup = world.scenario.organisation.post_sale_followup
     checked = [False]
     if first_need_in is not None:  # an initial customer: bought before day 0, no check-in pending
         need_day = env.now + first_need_in
     else:
         need_day = env.now + draws.repurchase_days()
         if draws.uniform() < ret.referral_prob:
-            w.spawn_referral()
+            spawn_referral(world)
         if followup:
-            env.process(checkin_process(w, draws, checked, need_day))
+            env.process(checkin_process(world, draws, checked, need_day))
     while True:
         if need_day > env.now:
             yield env.timeout(need_day - env.now)
-        if draws.uniform() < repeat_probability(w, checked[0]):
+        ledger.cust_decided[k] = True  # a repurchase decision: buy again or churn
+        if draws.uniform() < repeat_probability(world, checked[0]):
             ledger.purchase(env.now, value * ret.repeat_value_fraction, True, channel)
             need_day = env.now + draws.repurchase_days()
             checked = [False]
             if draws.uniform() < ret.referral_prob:
-                w.spawn_referral()
+                spawn_referral(world)
             if followup:
-                env.process(checkin_process(w, draws, checked, need_day))
+                env.process(checkin_process(world, draws, checked, need_day))
             continue
         ledger.cust_end[k] = env.now
-        w.customers_active -= 1
+        world.customers_active -= 1
         return
+
+
+def start_customer(world: World, key: int, value: float, channel: int, first_need_in: float | None) -> None:
+    """A new customer (won buyer `key`, or initial customer) with its own random stream; a won buyer's first
+    purchase is booked now, an initial customer (`first_need_in` given) bought before day 0."""
+    led = world.ledger
+    k = len(led.cust_start)
+    led.cust_start.append(world.env.now)
+    led.cust_end.append(math.nan)
+    led.cust_decided.append(False)
+    world.customers_active += 1
+    if first_need_in is None:
+        led.purchase(world.env.now, value, False, channel)
+    world.env.process(customer_process(world, k, key, value, channel, first_need_in))
+
+
+def start_initial_customers(world: World) -> None:
+    """The customer base at day 0: each with its first need spread uniformly over one repurchase cycle."""
+    ret = world.scenario.retention
+    if not ret.initial_customers:
+        return
+    first_need = world.rng["retention"].uniform(size=ret.initial_customers) * ret.repurchase_days.mean
+    for j, t in enumerate(first_need.tolist()):
+        start_customer(world, INITIAL_CUSTOMER_KEY + j, ret.initial_customer_value, INITIAL_BASE, first_need_in=t)
+    world.ledger.initial_customers = ret.initial_customers
+
+
+def spawn_referral(world: World) -> None:
+    """A satisfied customer refers a new buyer: warm (known, asks to be called when ready), no spend."""
+    sc, m, now = world.scenario, world.market_rng, world.env.now
+    world.ledger.referrals += 1
+    world.buyers.reserve(1)
+    i = world.buyers.n
+    world.buyers.n += 1
+    cols = world.buyers.cols
+    process = max(float(sc.market.process_days.sample(m, 1)[0]), MIN_PROCESS_DAYS)
+    lift = world.marketing.nurture_lift
+    ready = ready_day(now, process, sc.market.ready_at, lift)
+    cols["arrival_day"][i] = now
+    cols["deadline_day"][i] = now + process
+    cols["value"][i] = float(sc.market.value.sample(m, 1)[0])
+    cols["fit"][i] = float(m.beta(sc.market.fit_alpha, sc.market.fit_beta))
+    cols["channel"][i] = len(world.marketing.channel_names)  # the 'referral' source
+    cols["engaged_day"][i] = now
+    cols["known_day"][i] = now
+    cols["nurture_lift"][i] = lift
+    cols["ready_day"][i] = ready
+    cols["commit_day"][i] = ready + float(sc.market.competitor_commit_days.sample(m, 1)[0])
+    cols["lead_kind"][i] = REFERRAL_LEAD
+    cols["lead_day"][i] = ready
+    cols["lead_score"][i] = math.nan
+    info = LeadInfo._make(cols[name][i].item() for name in LEAD_FIELDS)
+    draws = LeadDraws(
+        u_follow=world.u_handoff_live(),
+        u_engaged=world.u_sales_live(),
+        u_win=world.u_sales_live(),
+        contact_hours=float(sc.sales.first_contact_hours.sample(world.rng["sales"], 1)[0]),
+        qualification_hours=float(sc.sales.qualification_hours.sample(world.rng["sales"], 1)[0]),
+        u_return=float(m.uniform()),
+    )
+    schedule_handoff(world, Lead(i, info, draws))

@@ -11,6 +11,7 @@ import simpy
 
 from simfunnel.ledger import CONTACT, HAND_RAISE, LOST, RETURNING, SALES_STEP, TOO_EARLY, TOO_LATE, WON
 from simfunnel.model.calendar import WorkCalendar
+from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadInfo, LeadProgress
 from simfunnel.model.market import readiness
 
 if TYPE_CHECKING:
@@ -60,97 +61,110 @@ class RepPool:
                 heapq.heappop(queue)[2].succeed(free.pop())
 
 
-def win_probability(w: World, fit: float, r_contact: float, lift: float, time_left_share: float) -> float:
+def win_probability(world: World, fit: float, r_contact: float, lift: float, time_left_share: float) -> float:
     """Logistic in fit, readiness at contact, context known, rep skill (training) and time left."""
-    win = w.scenario.sales.win
+    win = world.scenario.sales.win
     logit = (
         win.intercept
         + win.fit * fit
-        + win.readiness * (r_contact - w.scenario.market.ready_at)
-        + (win.context if w.handoff.context else 0.0)
-        + win.skill * w.skill_uplift
+        + win.readiness * (r_contact - world.scenario.market.ready_at)
+        + (win.context if world.handoff.context else 0.0)
+        + win.skill * world.skill_uplift
         + win.time_left * time_left_share
         + win.preference * lift
     )
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-LEAD_FIELDS = ("arrival_day", "deadline_day", "ready_day", "commit_day", "fit", "nurture_lift", "lead_kind",
-               "lead_score", "lead_day", "value", "channel")  # fmt: skip
-"""Buyer columns a lead process reads, passed in as plain Python values (numpy scalars slow SimPy down)."""
+def lead_process(world: World, lead: Lead):
+    """One followed-up lead from handoff to a terminal state: contacts until the buyer qualifies (or is lost),
+    then the sales cycle (meetings, proposal) and the win decision."""
+    world.buyers.cols["followed_up"][lead.buyer] = 1
+    progress = LeadProgress()
+    qualified = yield from contact_until_qualified(world, lead, progress)
+    if qualified:
+        yield from sales_cycle(world, lead, progress)
 
 
-def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
-    """One followed-up lead from handoff to a terminal state. `info` holds the LEAD_FIELDS of buyer i;
-    `draws` = (u_follow, u_engaged, u_win, contact hours, qualification hours, u_return)."""
-    env, pool, cal, h, ledger = w.env, w.pool, w.calendar, w.handoff, w.ledger
-    arrival, deadline, ready, commit, fit, lift, kind, score, lead_day, value, channel = info
-    process = deadline - arrival
-    u_follow, u_engaged, u_win, contact_h, qual_h, u_return = draws
-    return_prob = w.scenario.market.return_when_ready
-    returned = False
-    ready_at = w.scenario.market.ready_at
-    cols = w.buyers.cols
-    cols["followed_up"][i] = 1
-    hand_raised = kind == HAND_RAISE  # a referred buyer asked to be called: it does not go cold in hours
-    recycle = w.scenario.organisation.too_early == "recycle"
-    contacts = 0
-    rep_hours = wasted = 0.0
-    first_contact = math.nan
+def contact_outcome(world: World, info: LeadInfo, u_engaged: float, start: float, r_contact: float) -> int:
+    """What a call at `start` finds: too late (deadline passed, committed elsewhere, a hand-raiser gone cold),
+    too early (not ready yet) or a qualified buyer (WON, provisionally)."""
+    if start >= info.deadline_day or start >= info.commit_day:
+        return TOO_LATE
+    # a referred buyer asked to be called: it does not go cold in hours
+    if info.lead_kind == HAND_RAISE and u_engaged > world.speed_to_lead.engaged((start - info.lead_day) * 24.0):
+        return TOO_LATE  # the hand-raiser went cold while waiting
+    if r_contact < world.scenario.market.ready_at - 1e-9:  # tolerance: a call exactly at the ready day is on time
+        return TOO_EARLY
+    return WON
+
+
+def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
+    """Call the lead (a planned call-back with context), re-calling a too-early buyer when recycled or when it
+    comes back by itself. Returns True once qualified; otherwise closes the lead and returns False."""
+    env, pool, h = world.env, world.pool, world.handoff
+    i, info, draws = lead
+    return_prob = world.scenario.market.return_when_ready
+    recycle = world.scenario.organisation.too_early == "recycle"
     while True:
-        now = env.now
-        if h.context and now < ready:  # the rep knows when the buyer will be ready: call then
-            yield env.timeout(ready - now)
-        if contacts == 0:
-            w.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)
+        call = h.call_day(env.now, info.ready_day)
+        if call > env.now:
+            if progress.contacts == 0:
+                world.buyers.cols["callback_day"][i] = call  # a planned call-back: the first call waits for it
+            yield env.timeout(call - env.now)
+        if progress.contacts == 0:
+            world.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)
         rep = pool.acquire_now()
         if rep < 0:
-            rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))
+            rep = yield pool.request(h.queue_key(env.now, info.lead_kind, info.deadline_day, info.lead_score))
         start = env.now
-        contacts += 1
-        if contacts == 1:
-            first_contact = start
-        r_contact = readiness(start, arrival, process, lift)
-        if start >= deadline or start >= commit:
-            outcome = TOO_LATE
-        elif hand_raised and u_engaged > w.speed_to_lead.engaged((start - lead_day) * 24.0):
-            outcome = TOO_LATE  # the hand-raiser went cold while waiting
-        elif r_contact < ready_at - 1e-9:  # tolerance: a call placed exactly at the ready day is on time
-            outcome = TOO_EARLY
-        else:
-            outcome = WON  # provisional: qualified
-        hours = contact_h + (qual_h if outcome == WON else 0.0)
-        end = cal.finish(start, hours)
+        progress.contacts += 1
+        if progress.contacts == 1:
+            progress.first_contact = start
+        r_contact = readiness(start, info.arrival_day, info.deadline_day - info.arrival_day, info.nurture_lift)
+        progress.readiness_at_contact = r_contact
+        outcome = contact_outcome(world, info, draws.u_engaged, start, r_contact)
+        hours = draws.contact_hours + (draws.qualification_hours if outcome == WON else 0.0)
+        end = world.calendar.finish(start, hours)
         yield env.timeout(end - start)
         pool.release(rep)
-        ledger.activity(rep, start, end, hours, CONTACT, i)
-        rep_hours += hours
+        world.ledger.activity(rep, start, end, hours, CONTACT, i)
+        progress.rep_hours += hours
         h.learn_trust(outcome == WON)
         if outcome == WON:
-            break
-        wasted += hours
+            progress.sql_day = start
+        else:
+            progress.wasted_hours += hours
+        record_progress(world, i, progress)  # the call is history now, whether the lead closes or not
+        if outcome == WON:
+            return True
         if outcome == TOO_EARLY and recycle:
-            if ready > env.now:  # back into nurture, call back when ready
-                yield env.timeout(ready - env.now)
+            if info.ready_day > env.now:  # back into nurture, call back when ready
+                yield env.timeout(info.ready_day - env.now)
             continue
-        if outcome == TOO_EARLY and u_return < return_prob:
+        if outcome == TOO_EARLY and draws.u_return < return_prob:
             # dropped by sales, but the buyer comes back by itself once ready (an inbound request)
-            returned = True
-            back = h.handoff_day(max(ready, env.now), RETURNING)
+            progress.returned = True
+            record_progress(world, i, progress)
+            back = h.handoff_day(max(info.ready_day, env.now), RETURNING)
             yield env.timeout(back - env.now)
             return_prob = 0.0
             continue
-        w.close_lead(i, returned, outcome, start, first_contact, contacts, r_contact, math.nan, rep_hours, wasted, 0.0)
-        return
-    sql_day = start
-    steps = [w.meeting_hours() for _ in range(w.scenario.sales.meetings)]
-    steps.append(w.proposal_hours())
+        close_lead(world, i, progress, outcome, start)
+        return False
+
+
+def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
+    """A qualified lead's meetings and proposal (each a rep activity after a gap), then won or lost."""
+    env, pool, h = world.env, world.pool, world.handoff
+    i, info, draws = lead
+    deadline = info.deadline_day
+    steps = [world.meeting_hours() for _ in range(world.scenario.sales.meetings)]
+    steps.append(world.proposal_hours())
     for hours in steps:
-        yield env.timeout(w.meeting_gap())
+        yield env.timeout(world.meeting_gap())
         if env.now >= deadline:
-            w.close_lead(
-                i, returned, TOO_LATE, env.now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0
-            )
+            close_lead(world, i, progress, TOO_LATE, env.now)
             return
         if hours <= 0.0:
             # A step of zero working hours is not held: it neither queues for nor occupies a rep and is not
@@ -160,23 +174,62 @@ def lead_process(w: World, i: int, info: tuple, draws: tuple[float, ...]):
             continue
         rep = pool.acquire_now()
         if rep < 0:
-            rep = yield pool.request(h.queue_key(env.now, kind, deadline, score))
+            rep = yield pool.request(h.queue_key(env.now, info.lead_kind, deadline, info.lead_score))
         start = env.now
-        end = cal.finish(start, hours)
+        end = world.calendar.finish(start, hours)
         yield env.timeout(end - start)
         pool.release(rep)
-        ledger.activity(rep, start, end, hours, SALES_STEP, i)
-        rep_hours += hours
+        world.ledger.activity(rep, start, end, hours, SALES_STEP, i)
+        progress.rep_hours += hours
+        world.buyers.cols["rep_hours"][i] = progress.rep_hours
     now = env.now
     if now >= deadline:
-        w.close_lead(i, returned, TOO_LATE, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0)
+        close_lead(world, i, progress, TOO_LATE, now)
         return
-    p = win_probability(w, fit, r_contact, lift, (deadline - now) / process)
-    if u_win < p:
-        w.close_lead(i, returned, WON, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, value)
-        w.start_customer(i, value, channel, first_need_in=None)
+    process = deadline - info.arrival_day
+    p = win_probability(world, info.fit, progress.readiness_at_contact, info.nurture_lift, (deadline - now) / process)
+    if draws.u_win < p:
+        close_lead(world, i, progress, WON, now, info.value)
+        world.start_customer(i, info.value, info.channel, first_need_in=None)
     else:
-        w.close_lead(i, returned, LOST, now, first_contact, contacts, r_contact, sql_day, rep_hours, wasted, 0.0)
+        close_lead(world, i, progress, LOST, now)
 
 
-__all__ = ["LEAD_FIELDS", "RepPool", "lead_process", "win_probability"]
+def record_progress(world: World, i: int, progress: LeadProgress) -> None:
+    """Write a lead's progress to its buyer columns as it happens (after each finished call, when it returns), so
+    that a lead still open at the horizon keeps its history and its rep hours."""
+    cols = world.buyers.cols  # fetched anew: referrals may have grown (reallocated) the table
+    cols["returned"][i] = progress.returned
+    cols["first_contact_day"][i] = progress.first_contact
+    cols["contacts"][i] = progress.contacts
+    cols["readiness_at_contact"][i] = progress.readiness_at_contact
+    cols["sql_day"][i] = progress.sql_day
+    cols["rep_hours"][i] = progress.rep_hours
+    cols["wasted_hours"][i] = progress.wasted_hours
+
+
+def close_lead(world: World, i: int, progress: LeadProgress, state: int, day: float, revenue: float = 0.0) -> None:
+    """Record a worked lead's terminal state (and its progress), and feed the CRM (if the rep logs it)."""
+    record_progress(world, i, progress)
+    cols = world.buyers.cols
+    cols["terminal"][i] = state
+    cols["terminal_day"][i] = day
+    if revenue:
+        cols["close_day"][i] = day
+        cols["revenue"][i] = revenue
+    world.handoff.resolved()
+    if world.u_handoff_live() < world.scenario.organisation.crm_logging:
+        world.marketing.log_outcome(int(cols["channel"][i]), revenue)
+
+
+__all__ = [
+    "LEAD_FIELDS",
+    "RepPool",
+    "close_lead",
+    "contact_outcome",
+    "contact_until_qualified",
+    "lead_process",
+    "record_progress",
+    "sales_cycle",
+    "win_probability",
+]

@@ -15,31 +15,55 @@ Where reveal.js comes from (`reveal_dir`), first found wins:
 3. the cache ``~/.cache/simfunnel/reveal.js-<REVEAL_VERSION>`` (``$SIMFUNNEL_CACHE_DIR``);
 4. ``npm pack reveal.js@<REVEAL_VERSION>`` (once; the npm registry must be reachable), unpacked into the cache.
 
-Slides: cells with slideshow metadata (Jupyter's "Slide type") are respected; a notebook without any
-(``split="auto"``) gets a new slide at every markdown heading of level 1 or 2. Code is hidden (``--no-input``);
-cells tagged ``remove_cell`` disappear, ``remove_input`` hide their code when ``show_input=True``, and
-``remove_output`` hide their output. Math is shown as TeX source (MathJax would need the network).
+Slides are 16:9 (`SLIDE_WIDTH` x `SLIDE_HEIGHT`, 1280 x 720) with one idea each. Cells with slideshow metadata
+(Jupyter's "Slide type") are respected; a notebook without any (``split="auto"``) is paginated by `paginate`: a
+new slide at every markdown heading of level 1 or 2, a slide per figure (with the short text just before it as
+its caption) and per table, and text packed into slides by its estimated height - long markdown cells are split
+at paragraphs, headings and list items, code cells with several outputs into one block per output. Continuation
+slides repeat their section's heading as a small kicker. In the browser, the deck scales what still does not fit:
+a figure shrinks (``object-fit: contain``) to the room left on its slide, then a slide's text and tables shrink
+(``zoom``, never below half size). ``split="headings"`` is the plain split at headings (`split_at_headings`).
+Code is hidden (``--no-input``); cells tagged ``remove_cell`` disappear, ``remove_input`` hide their code when
+``show_input=True``, and ``remove_output`` hide their output. Math is shown as TeX source (MathJax would need
+the network).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import html
+import math
 import os
 import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REVEAL_VERSION", "SlidesError", "build_slides", "reveal_dir"]
+__all__ = [
+    "REVEAL_VERSION",
+    "SLIDE_HEIGHT",
+    "SLIDE_WIDTH",
+    "SlidesError",
+    "build_slides",
+    "paginate",
+    "reveal_dir",
+    "split_at_headings",
+    "split_markdown",
+]
 
 REVEAL_VERSION = "4.6.1"
 """reveal.js release used (4.x: the major version nbconvert's reveal template is written for)."""
 
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "slides.html.j2"
+SLIDE_WIDTH = 1280
+SLIDE_HEIGHT = 720
+"""Slide size in CSS pixels (16:9); reveal.js scales the slide to the screen."""
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "slides.html.j2"
 
 
 class SlidesError(RuntimeError):
@@ -190,6 +214,236 @@ def split_at_headings(nb: Any) -> Any:
     return nb
 
 
+# ---------------------------------------------------------------------------------------------- pagination
+# Layout estimates in slide pixels, matching the CSS of templates/slides.html.j2 (24 px text, 18 px code).
+_TEXT_LINE, _TEXT_CHARS, _PARAGRAPH_GAP = 34.0, 95, 18.0
+_BUDGET = 590.0  # content height a slide holds (720 minus reveal's margin, the padding and a safety margin)
+_FIGURE_MIN = 380.0  # a figure shares its slide only with text shorter than _BUDGET - _FIGURE_MIN (a caption)
+_CAPTION = _BUDGET - 300.0  # text before a figure this short moves with it (the figure shrinks to >= 300 px)
+_CODE_LINE, _CODE_CHARS = 27.0, 100
+_TABLE_ROW, _TABLE_HEAD = 31.0, 20.0
+_HEADING_PX = {1: 72.0, 2: 62.0, 3: 52.0}
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_ITEM = re.compile(r"^\s{0,3}([-*+]|\d{1,9}[.)])\s+")
+_ANY_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+\S")
+_INLINE = re.compile(r"\[([^\]]*)\]\([^)]*\)|[*_`]+|<[^>]+>")
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
+
+
+def _source(cell: Any) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def split_markdown(text: str) -> list[str]:
+    """The blocks of a markdown text: each heading, paragraph, list and fenced code block (split at blank lines
+    outside code fences; an indented block after a list stays with the list)."""
+    blocks: list[str] = []
+    cur: list[str] = []
+    fenced = False
+
+    def flush() -> None:
+        if cur:
+            block = "\n".join(cur)
+            if blocks and cur[0].startswith(("  ", "\t")) and _ITEM.match(blocks[-1].splitlines()[0]):
+                blocks[-1] += "\n\n" + block  # a list item's continuation paragraph
+            else:
+                blocks.append(block)
+            cur.clear()
+
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and not line.strip():
+            flush()
+            continue
+        elif not fenced and _ANY_HEADING.match(line):
+            flush()
+            blocks.append(line)
+            continue
+        cur.append(line)
+    flush()
+    return blocks
+
+
+def _wrapped_lines(text: str, chars: int) -> int:
+    return sum(max(1, math.ceil(len(line) / chars)) for line in text.splitlines() or [""])
+
+
+def _markdown_height(block: str) -> float:
+    heading = _ANY_HEADING.match(block)
+    if heading:
+        return _HEADING_PX.get(len(heading.group(1)), 46.0)
+    if _FENCE.match(block):
+        return _wrapped_lines(block, _CODE_CHARS) * _CODE_LINE + _PARAGRAPH_GAP
+    plain = _INLINE.sub(lambda m: m.group(1) or "", block)
+    if _ITEM.match(plain):  # a list: each item wraps on its own
+        items = re.split(r"\n(?=\s{0,3}(?:[-*+]|\d{1,9}[.)])\s)", plain)
+        lines = sum(max(1, math.ceil(len(" ".join(i.split())) / (_TEXT_CHARS - 4))) for i in items)
+    else:
+        lines = max(1, math.ceil(len(" ".join(plain.split())) / _TEXT_CHARS))
+    return lines * _TEXT_LINE + _PARAGRAPH_GAP
+
+
+def _split_long_list(block: str) -> list[str]:
+    """A list taller than a slide, cut between items into pieces that fit."""
+    if _markdown_height(block) <= _BUDGET or not _ITEM.match(block):
+        return [block]
+    items = re.split(r"\n(?=\s{0,3}(?:[-*+]|\d{1,9}[.)])\s)", block)
+    pieces: list[str] = []
+    for item in items:
+        if pieces and _markdown_height(pieces[-1] + "\n" + item) <= _BUDGET:
+            pieces[-1] += "\n" + item
+        else:
+            pieces.append(item)
+    return pieces
+
+
+def _output_block(output: Any) -> tuple[str, float]:
+    """(kind, estimated height) of one output: ``figure``, ``table`` or ``text``."""
+    data = output.get("data", {})
+    if any(k in data for k in _IMAGE_TYPES):
+        return "figure", _FIGURE_MIN
+    html = data.get("text/html", "")
+    html = "".join(html) if isinstance(html, list) else html
+    if "<table" in html:
+        return "table", _TABLE_HEAD + html.count("<tr") * _TABLE_ROW
+    if html or "text/markdown" in data:
+        text = html or data["text/markdown"]
+        text = re.sub(r"<style.*?</style>|<[^>]+>", " ", "".join(text) if isinstance(text, list) else text, flags=re.S)
+        return "text", _markdown_height(" ".join(text.split()))
+    text = output.get("text") or data.get("text/plain") or "".join(output.get("traceback", []))
+    text = "".join(text) if isinstance(text, list) else text
+    return "text", _wrapped_lines(text.rstrip("\n"), _CODE_CHARS) * _CODE_LINE + _PARAGRAPH_GAP
+
+
+@dataclass
+class _Block:
+    kind: str  # heading, text, figure, table
+    cell: Any
+    height: float
+    level: int = 0
+    title: str = ""
+
+
+def _code_blocks(cell: Any, show_input: bool) -> list[_Block]:
+    """A code cell as blocks: its code (with ``show_input``) and one block per output."""
+    import nbformat
+
+    tags = list(cell.get("metadata", {}).get("tags", []))
+    has_input = show_input and "remove_input" not in tags and _source(cell).strip()
+    outputs = [] if "remove_output" in tags else list(cell.get("outputs", []))
+    if len(outputs) <= 1 and not (has_input and outputs):
+        height = _wrapped_lines(_source(cell), _CODE_CHARS) * _CODE_LINE + _PARAGRAPH_GAP if has_input else 0.0
+        kind, out_h = _output_block(outputs[0]) if outputs else ("text", 0.0)
+        return [_Block(kind if outputs else "text", cell, height + out_h)]
+    blocks = []
+    if has_input:
+        code = copy.deepcopy(cell)
+        code["outputs"] = []
+        blocks.append(_Block("text", code, _wrapped_lines(_source(cell), _CODE_CHARS) * _CODE_LINE + _PARAGRAPH_GAP))
+    for output in outputs:
+        part = nbformat.v4.new_code_cell(_source(cell), metadata=copy.deepcopy(cell.get("metadata", {})))
+        part.metadata["tags"] = [*tags, "remove_input"]
+        part.outputs = [output]
+        kind, height = _output_block(output)
+        blocks.append(_Block(kind, part, height))
+    return blocks
+
+
+def _blocks(nb: Any, show_input: bool) -> list[_Block]:
+    """Every kept cell of ``nb`` cut into blocks (markdown at paragraphs, code at outputs)."""
+    import nbformat
+
+    out: list[_Block] = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        if "remove_cell" in meta.get("tags", []) or cell.get("cell_type") == "raw":
+            continue
+        if cell.get("cell_type") == "code":
+            out += _code_blocks(cell, show_input)
+            continue
+        for block in split_markdown(_source(cell)):
+            for piece in _split_long_list(block):
+                md = nbformat.v4.new_markdown_cell(piece, metadata=copy.deepcopy(meta))
+                md.pop("attachments", None)
+                if cell.get("attachments"):
+                    md["attachments"] = cell["attachments"]
+                heading = _ANY_HEADING.match(piece)
+                level = len(heading.group(1)) if heading else 0
+                title = _INLINE.sub(lambda m: m.group(1) or "", piece.lstrip(" #")).strip() if heading else ""
+                out.append(_Block("heading" if heading else "text", md, _markdown_height(piece), level, title))
+    return out
+
+
+def _is_caption(block: _Block, before: _Block) -> bool:
+    """A short markdown paragraph (the text just before a figure, read with it; with its heading, if any)."""
+    height = block.height + (before.height if before.kind == "heading" else 0.0)
+    return block.kind == "text" and block.cell.get("cell_type") == "markdown" and height <= _CAPTION
+
+
+def _pack(blocks: list[_Block]) -> list[list[_Block]]:
+    """Blocks into slides: a new slide at each level-1/2 heading, after a figure or a table, and where the text
+    would overflow; a figure takes the room its slide has left (so it needs at least `_FIGURE_MIN`)."""
+    slides: list[list[_Block]] = []
+    cur: list[_Block] = []
+    used, closed = 0.0, False
+
+    def start_new(figure: bool = False) -> None:
+        nonlocal cur, used, closed
+        carried: list[_Block] = []
+        if figure and len(cur) > 1 and _is_caption(cur[-1], cur[-2]):  # a figure takes its caption along
+            carried.insert(0, cur.pop())
+        while cur and cur[-1].kind == "heading" and len(cur) > 1:  # a heading goes with what follows it
+            carried.insert(0, cur.pop())
+        if cur:
+            slides.append(cur)
+        cur, used, closed = carried, sum(b.height for b in carried), False
+
+    for b in blocks:
+        if b.height <= 0 and cur:  # renders nothing (a hidden cell without output)
+            cur.append(b)
+            continue
+        if (b.kind == "heading" and b.level <= 2) or closed:
+            start_new()
+        need = _FIGURE_MIN if b.kind == "figure" else min(b.height, _BUDGET)
+        if any(x.height > 0 and x.kind != "heading" for x in cur) and used + need > _BUDGET:
+            start_new(figure=b.kind == "figure")
+        cur.append(b)
+        used += _BUDGET if b.kind == "figure" else b.height
+        closed = b.kind in ("figure", "table")
+    start_new()
+    return slides
+
+
+def paginate(nb: Any, *, show_input: bool = False) -> Any:
+    """A copy of ``nb`` cut into 16:9 slides (one idea per slide; see the module docstring): slideshow metadata
+    marks each slide's first cell, ``data-sf-kind`` (figure, table, text) its section."""
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    slides = _pack(_blocks(nb, show_input))
+    cells: list[Any] = []
+    section = ""
+    for slide in slides:
+        first = slide[0]
+        if first.kind == "heading" and first.level <= 2:
+            section = first.title
+        elif section:  # a continuation slide: the section's heading as a kicker
+            kicker = nbformat.v4.new_markdown_cell(f'<p class="sf-kicker">{html.escape(section)}</p>')
+            slide = [_Block("text", kicker, 30.0), *slide]
+        kinds = {b.kind for b in slide}
+        kind = "figure" if "figure" in kinds else "table" if "table" in kinds else "text"
+        for i, block in enumerate(slide):
+            show = block.cell.setdefault("metadata", {}).setdefault("slideshow", {})
+            show["slide_type"] = "slide" if i == 0 else "-"
+            if i == 0:
+                show["data"] = {"sf_kind": kind}
+            cells.append(block.cell)
+    nb.cells = cells
+    return nb
+
+
 def build_slides(
     notebook: str | os.PathLike,
     output: str | os.PathLike | None = None,
@@ -203,8 +457,10 @@ def build_slides(
     """Convert ``notebook`` to a single-file reveal.js deck (default ``NOTEBOOK.slides.html``); returns its path.
 
     ``show_input``: keep code cells (default: hidden, as ``--no-input``). ``split``: ``"auto"`` (slideshow
-    metadata if the notebook has any, else headings), ``"metadata"`` or ``"headings"``. ``reveal``: a reveal.js
-    folder or tarball (see `reveal_dir`). The notebook is converted as stored (outputs are not recomputed)."""
+    metadata if the notebook has any, else `paginate`: a slide per figure, per table and per short block of
+    text), ``"metadata"`` or ``"headings"`` (`split_at_headings`: a slide per level-1/2 heading, however long).
+    ``reveal``: a reveal.js folder or tarball (see `reveal_dir`). The notebook is converted as stored (outputs
+    are not recomputed)."""
     try:
         import nbformat
         from nbconvert import SlidesExporter
@@ -222,8 +478,10 @@ def build_slides(
         nb = nbformat.read(src, as_version=4)
     except Exception as exc:  # noqa: BLE001 - any unreadable notebook is one message
         raise SlidesError(f"{src}: not a readable notebook ({type(exc).__name__}: {exc})") from None
-    if split == "headings" or (split == "auto" and not _has_slide_metadata(nb)):
+    if split == "headings":
         nb = split_at_headings(nb)
+    elif split == "auto" and not _has_slide_metadata(nb):
+        nb = paginate(nb, show_input=show_input)
     assets = _assets(reveal_dir(reveal), theme)
 
     c = Config()
@@ -236,7 +494,9 @@ def build_slides(
     c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
     c.SlidesExporter.reveal_theme = theme
     c.SlidesExporter.reveal_transition = transition
-    c.SlidesExporter.reveal_scroll = True
+    c.SlidesExporter.reveal_scroll = False  # slides fit (figures and text scale), they never scroll
+    c.SlidesExporter.reveal_width = str(SLIDE_WIDTH)
+    c.SlidesExporter.reveal_height = str(SLIDE_HEIGHT)
     c.SlidesExporter.reveal_url_prefix = "reveal.js"  # unused: the template inlines reveal.js
     exporter = SlidesExporter(config=c, template_file=str(TEMPLATE))
     resources = {

@@ -253,8 +253,13 @@ MEASURE_JS = """
       var idx = Reveal.getIndices(s);
       Reveal.slide(idx.h, idx.v);
       var imgs = Array.prototype.map.call(s.querySelectorAll("img"), function (i) { return i.offsetHeight; });
+      var clipped = Array.prototype.filter.call(s.querySelectorAll("*"), function (e) {
+        var st = getComputedStyle(e);
+        return (st.overflowX !== "visible" && e.scrollWidth > e.clientWidth + 1) ||
+               (st.overflowY !== "visible" && e.scrollHeight > e.clientHeight + 1);
+      }).length;
       out.push({h: idx.h, v: idx.v, height: s.scrollHeight, width: s.scrollWidth, H: cfg.height, W: cfg.width,
-                zoom: parseFloat(s.getAttribute("data-sf-zoom")), images: imgs,
+                zoom: parseFloat(s.getAttribute("data-sf-zoom")), images: imgs, clipped: clipped,
                 text: (s.textContent || "").trim().slice(0, 60)});
     });
     var pre = document.createElement("pre");
@@ -280,7 +285,8 @@ def chromium() -> str | None:
 
 def measure_deck(deck: Path, browser: str, tmp: Path) -> list[dict]:
     """Every slide of ``deck`` as rendered by headless Chromium at 1280 x 720: its content height and width
-    (scrollHeight/scrollWidth) against the slide size, the zoom the deck applied and its images' heights."""
+    (scrollHeight/scrollWidth) against the slide size, how many elements inside clip their content (a scroll
+    box), the zoom the deck applied and its images' heights."""
     text = deck.read_text(encoding="utf-8")
     end = text.rfind("</html>")
     probe = tmp / f"probe-{deck.name}"
@@ -334,8 +340,8 @@ def test_every_slide_of_every_notebook_fits_16_9(tmp_path, real_reveal):
         for s in slides:
             assert (s["W"], s["H"]) == (SLIDE_WIDTH, SLIDE_HEIGHT)
             where = f"{nb.stem} #/{s['h']}/{s['v']} ({s['text']!r})"
-            if s["height"] > s["H"] + 1 or s["width"] > s["W"] + 1:
-                overflow.append(f"{where}: {s['width']}x{s['height']}")
+            if s["height"] > s["H"] + 1 or s["width"] > s["W"] + 1 or s["clipped"]:
+                overflow.append(f"{where}: {s['width']}x{s['height']}, {s['clipped']} clipped inside")
             assert s["zoom"] >= 0.5, where  # text and tables stay readable
             assert all(h >= 0.3 * SLIDE_HEIGHT for h in s["images"]), f"{where}: figure shrunk to {s['images']}"
     assert not overflow, f"{len(overflow)} of {checked} slides overflow 1280x720: {overflow}"

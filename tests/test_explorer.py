@@ -48,7 +48,7 @@ def test_what_if_outputs(base):
     assert set(w.figures) == {"funnel", "lost_reasons", "kpis"}
     assert all(isinstance(f, Figure) for f in w.figures.values())
     assert {"metric", "mean_diff", "ci_low", "ci_high"} <= set(w.diffs.columns)
-    assert "profit" in w.text and "sales reps 10" in w.text and "Against the base" in w.text
+    assert "profit" in w.text and "Sales reps: 10" in w.text and "Against the base" in w.text
     assert w.kpi("buyers") > 0 and np.isfinite(w.kpi("profit", "base"))
     assert list(w.table().columns) == ["KPI", "what-if", "base", "change"]
     assert w.simulated == 4 and w.seconds > 0
@@ -118,7 +118,7 @@ def test_levers_by_setting_name_bool_or_raw_value(base):
     assert what_if(base, levers={"too_early": False}, **FAST).scenario.organisation.too_early == siloed["too_early"]
     w = what_if(base, levers={"organisation.mql_threshold": 0.6, "pass_context": True}, **FAST)
     assert w.scenario.organisation.mql_threshold == 0.6 and w.scenario.organisation.pass_context is True
-    assert "context at handoff on" in w.text.lower()
+    assert "Context at handoff: on" in w.text and "Agreed MQL threshold: 0.6" in w.text
     assert lever_value("rep_training", False) == ("rep_training", siloed["rep_training"])
 
 

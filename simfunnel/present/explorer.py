@@ -171,7 +171,8 @@ class WhatIf:
         """Formatted KPI table (strings): one row per KPI, a column per scenario and the paired change."""
         rows = []
         diffs = self.diffs.set_index("metric") if not self.diffs.empty else None
-        for m in metrics:
+        present = set(self.summary["metric"])
+        for m in (m for m in metrics if m in present):
             row: dict[str, str] = {"KPI": KPIS[m].label if m in KPIS else m}
             for scn in (WHAT_IF, BASE):
                 sub = self.summary[(self.summary["scenario"] == scn) & (self.summary["metric"] == m)]
@@ -206,16 +207,16 @@ def _setting_text(value: Any) -> str:
 
 
 def _describe_change(key: str, value: Any) -> str:
-    """One control change in words: 'context at handoff on', 'sales reps 10', 'budget split search 30 %, ...'."""
+    """One control change in words: 'Context at handoff: on', 'Sales reps: 10', 'Budget split: search 30 %, ...'."""
     if key == "marketing.shares":
-        return "budget split " + ", ".join(f"{k} {format_value(v, 'share')}" for k, v in value.items())
+        return "Budget split: " + ", ".join(f"{k} {format_value(v, 'share')}" for k, v in value.items())
     if key == "sales.reps":
-        return f"sales reps {value}"
+        return f"Sales reps: {value}"
     if key == "market.buyers_per_year":
-        return f"in-market buyers per year {value:,.0f}"
+        return f"In-market buyers per year: {value:,.0f}"
     name = key.removeprefix("organisation.")
     label = LEVERS[name].label if name in LEVERS else name.replace("_", " ")
-    return f"{label.lower()} {_setting_text(value)}"
+    return f"{label}: {_setting_text(value)}"
 
 
 def _headline(w: WhatIf, compare_base: bool) -> str:
@@ -228,14 +229,14 @@ def _headline(w: WhatIf, compare_base: bool) -> str:
     days = w.scenario.simulation.horizon_days
     what = "; ".join(_describe_change(k, v) for k, v in w.overrides.items()) or "no change"
     first, *rest = [m for m in HEADLINE_KPIS if m in set(w.summary["metric"])]
-    parts = [f"{KPIS[m].label.lower()} {format_kpi(m, w.kpi(m))}" for m in rest]
-    text = f"What-if ({what}): {KPIS[first].label.lower()} {stat(first)} over {days:,.0f} days, " + ", ".join(parts)
+    parts = [f"{KPIS[m].label} {format_kpi(m, w.kpi(m))}" for m in rest]
+    text = f"What-if ({what}). {KPIS[first].label} {stat(first)} over {days:,.0f} days; " + "; ".join(parts)
     if compare_base and not w.diffs.empty and w.overrides:
         d = w.diffs.set_index("metric").loc[first]
         base_value = w.kpi(first, BASE)
-        rel = f", {format_value(d['mean_diff'] / abs(base_value), 'share', signed=True)[:-3]} %" if base_value else ""
+        rel = f", {100 * d['mean_diff'] / abs(base_value):+.0f} %" if base_value else ""
         change = format_kpi_ci(first, d["mean_diff"], d["ci_low"], d["ci_high"], signed=True)
-        text += f". Against the base: {KPIS[first].label.lower()} {change}{rel}"
+        text += f". Against the base: {KPIS[first].label} {change}{rel}"
     n = w.replications
     return text + f". {n} paired replication{'s' if n != 1 else ''}, seed {w.seed}."
 
@@ -339,7 +340,11 @@ def _figures(w: WhatIf) -> dict[str, Figure]:
     return {
         "funnel": plots.funnel(frames, title=f"Buyer funnel ({mean_of})"),
         "lost_reasons": plots.lost_reasons(frames, title="Where the buyers go: won, lost (and why) or still open"),
-        "kpis": plots.compare_kpis(w.summary, list(HEADLINE_KPIS), title=f"Key results ({mean_of}, 95 % CI)"),
+        "kpis": plots.compare_kpis(
+            w.summary,
+            [m for m in HEADLINE_KPIS if m in set(w.summary["metric"])],
+            title=f"Key results ({mean_of}, 95 % CI)",
+        ),  # fmt: skip
     }
 
 

@@ -48,7 +48,7 @@ def test_what_if_outputs(base):
     assert set(w.figures) == {"funnel", "lost_reasons", "kpis"}
     assert all(isinstance(f, Figure) for f in w.figures.values())
     assert {"metric", "mean_diff", "ci_low", "ci_high"} <= set(w.diffs.columns)
-    assert "profit" in w.text and "Sales reps: 10" in w.text and "Against the base" in w.text
+    assert "Profit" in w.text and "Sales reps: 10" in w.text and "Against the base" in w.text
     assert w.kpi("buyers") > 0 and np.isfinite(w.kpi("profit", "base"))
     assert list(w.table().columns) == ["KPI", "what-if", "base", "change"]
     assert w.simulated == 4 and w.seconds > 0

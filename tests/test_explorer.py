@@ -1,4 +1,4 @@
-"""What-if explorer: `what_if` and the widget callback, headless (no browser, no kernel)."""
+"""What-if explorer: `what_if` (built on `simfunnel.compare`) and the widget callback, headless."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from simfunnel import LEVERS, load_scenario
-from simfunnel.explorer import ALIGNED_LEVERS, SILOED_LEVERS, explorer_widgets, normalise_shares, what_if
+from simfunnel import LEVERS, compare, load_scenario
+from simfunnel.present.explorer import (
+    ALIGNED_LEVERS,
+    SILOED_LEVERS,
+    explorer_widgets,
+    lever_value,
+    normalise_shares,
+    what_if,
+)
+from simfunnel.vocabulary import UnknownNameError, lever_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+FAST = {"replications": 1, "figures": False}
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +39,16 @@ def _private_cache(tmp_path, monkeypatch):
 
 
 def test_what_if_outputs(base):
-    w = what_if(base, reps=10, replications=2, seed=3)
+    w = what_if(base, sales_reps=10, replications=2, seed=3)
     assert w.scenario.sales.reps == 10 and w.base is base
     assert w.overrides == {"sales.reps": 10}
     assert set(w.summary.columns) >= {"scenario", "metric", "label", "mean", "ci_low", "ci_high", "n"}
     assert set(w.summary["scenario"]) == {"what-if", "base"}
     assert (w.summary["n"] == 2).all()
-    assert set(w.figures) == {"funnel", "lost_reasons", "revenue"}
+    assert set(w.figures) == {"funnel", "lost_reasons", "kpis"}
     assert all(isinstance(f, Figure) for f in w.figures.values())
-    assert set(w.diffs.columns) == {"metric", "mean_diff", "ci_low", "ci_high"}
-    assert "profit" in w.text and "reps 10" in w.text and "Against the base" in w.text
+    assert {"metric", "mean_diff", "ci_low", "ci_high"} <= set(w.diffs.columns)
+    assert "Profit" in w.text and "Sales reps: 10" in w.text and "Against the base" in w.text
     assert w.kpi("buyers") > 0 and np.isfinite(w.kpi("profit", "base"))
     assert list(w.table().columns) == ["KPI", "what-if", "base", "change"]
     assert w.simulated == 4 and w.seconds > 0
@@ -56,7 +66,7 @@ def test_no_change_is_the_base(base):
 def test_more_reps_wait_less_and_are_less_busy(base):
     waits, util = [], []
     for reps in (3, 6, 12):
-        w = what_if(base, reps=reps, replications=2, figures=False)
+        w = what_if(base, sales_reps=reps, replications=2, figures=False)
         waits.append(w.kpi("lead_wait_days"))
         util.append(w.kpi("rep_utilization"))
     assert waits[0] >= waits[1] >= waits[2]
@@ -81,23 +91,66 @@ def test_market_size_and_budget_split(base):
     assert normalise_shares({"a": 2, "b": 2}) == {"a": 0.5, "b": 0.5}
     with pytest.raises(ValueError):
         normalise_shares({"a": 0, "b": 0})
-    with pytest.raises(ValueError):
-        what_if(base, levers={"no_such_lever": 1})
 
 
 def test_repeat_is_served_from_cache_with_identical_numbers(base):
-    a = what_if(base, reps=5, replications=2, figures=False)
-    b = what_if(base, reps=5, replications=2, figures=False)
+    a = what_if(base, sales_reps=5, replications=2, figures=False)
+    b = what_if(base, sales_reps=5, replications=2, figures=False)
     assert a.simulated == 4 and b.simulated == 0
     assert a.summary.equals(b.summary)
-    assert a.timeseries["what-if"].equals(b.timeseries["what-if"])
 
 
 def test_lever_presets_match_the_scenario_files():
     for name, values in (("siloed", SILOED_LEVERS), ("aligned", ALIGNED_LEVERS)):
         org = load_scenario(ROOT / "scenarios" / f"{name}.toml").organisation
         assert set(values) == set(LEVERS)
-        assert {k: getattr(org, k) for k in LEVERS} == values
+        assert {k: getattr(org, k) for k in LEVERS} == dict(values) == dict(lever_settings(name))
+        with pytest.raises(TypeError):
+            values["handoff"] = "x"  # read-only
+
+
+def test_levers_by_setting_name_bool_or_raw_value(base):
+    siloed, aligned = lever_settings("siloed"), lever_settings("aligned")
+    w = what_if(base, levers={"too_early": True, "handoff": "aligned", "queue_policy": "siloed"}, **FAST)
+    org = w.scenario.organisation
+    assert org.too_early == aligned["too_early"] and org.handoff == aligned["handoff"]
+    assert org.queue_policy == siloed["queue_policy"]
+    assert what_if(base, levers={"too_early": False}, **FAST).scenario.organisation.too_early == siloed["too_early"]
+    w = what_if(base, levers={"organisation.mql_threshold": 0.6, "pass_context": True}, **FAST)
+    assert w.scenario.organisation.mql_threshold == 0.6 and w.scenario.organisation.pass_context is True
+    assert "Context at handoff: on" in w.text and "Agreed MQL threshold: 0.6" in w.text
+    assert lever_value("rep_training", False) == ("rep_training", siloed["rep_training"])
+
+
+def test_unknown_lever_is_a_clear_error(base):
+    with pytest.raises(UnknownNameError, match="did you mean 'too_early'"):
+        what_if(base, levers={"too_erly": True}, **FAST)
+    with pytest.raises(ValueError):
+        what_if(base, levers={"no_such_lever": 1}, **FAST)
+
+
+def test_reps_is_a_deprecated_name_for_sales_reps(base):
+    with pytest.warns(DeprecationWarning, match="sales_reps"):
+        w = what_if(base, reps=9, **FAST)
+    assert w.scenario.sales.reps == 9
+    with pytest.raises(ValueError, match="once"):
+        what_if(base, reps=9, sales_reps=10, **FAST)
+
+
+def test_what_if_is_a_paired_compare(base):
+    """The numbers are those of `simfunnel.compare` on the same scenarios, seed and n (common random numbers)."""
+    w = what_if(base, levers={"pass_context": True}, sales_reps=12, replications=3, seed=11, figures=False)
+    exp = compare({"what-if": w.scenario, "base": base}, n=3, seed=11, baseline="base", executor="serial",
+                  progress=False, cache=False)  # fmt: skip
+    cols = ["scenario", "metric", "mean", "std", "n", "ci_low", "ci_high", "half_width"]
+
+    def same(frame: pd.DataFrame) -> pd.DataFrame:  # the wall time of a run is not a result
+        return frame[frame["metric"] != "wall_seconds"].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(same(w.summary)[cols], same(exp.summary)[cols])
+    pd.testing.assert_frame_equal(same(w.diffs), same(exp.diffs))
+    assert w.experiment.kind == "compare" and w.experiment.baseline == "base"
+    assert w.table()["KPI"].tolist()[0] == "Profit"
 
 
 def test_widget_callback_drives_the_model(base, monkeypatch):
@@ -108,10 +161,10 @@ def test_widget_callback_drives_the_model(base, monkeypatch):
     ui = explorer_widgets(base, replications=2, seed=1)
     values = ui.values()
     assert {f"lever_{k}" for k in LEVERS} <= set(values)
-    assert {"reps", "buyers_per_year"} <= set(values)
+    assert {"sales_reps", "buyers_per_year"} <= set(values)
     assert {f"share_{k}" for k in base.marketing.shares} <= set(values)
     assert values["lever_pass_context"] == "siloed"
-    assert ui.controls["reps"].continuous_update is False
+    assert ui.controls["sales_reps"].continuous_update is False
     assert ui.last is not None  # interactive_output ran the first update
     first = ui.last
     # the callback interactive_output calls, driven directly with the aligned value of a lever
@@ -119,9 +172,9 @@ def test_widget_callback_drives_the_model(base, monkeypatch):
     assert w is not None and w.scenario.organisation.pass_context
     assert w.kpi("lost_too_early") < first.kpi("lost_too_early")
     assert "What-if" in shown[-5].data and "<table" in shown[-4].data
-    assert [type(x) for x in shown[-3:]] == [Figure] * 3  # funnel, lost reasons, revenue
+    assert [type(x) for x in shown[-3:]] == [Figure] * 3  # funnel, lost reasons, key results
     # moving a widget re-runs the model through interactive_output
-    ui.controls["reps"].value = base.sales.reps + 4
+    ui.controls["sales_reps"].value = base.sales.reps + 4
     assert ui.last.scenario.sales.reps == base.sales.reps + 4
     assert ui.last.kpi("rep_utilization") < first.kpi("rep_utilization")
     # share sliders are weights: renormalised to sum 1

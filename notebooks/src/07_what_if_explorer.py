@@ -2,21 +2,21 @@
 # # 07 · What-if explorer
 #
 # **Question.** What if *we* changed something - aligned one lever, hired two reps, moved budget into
-# nurture, or the market grew? This notebook puts the main controls of the model on sliders and switches:
+# nurture, or the market grew? This notebook puts the main controls of the model on switches and sliders:
 # each update reruns a small set of paired simulations of the scenario as it is and of the what-if, and
 # redraws the key results.
 #
-# **How this notebook works.** Everything happens in one plain function, `what_if(...)`, defined below. It
-# turns the controls into scenario overrides, runs both variants with common random numbers (replication *i*
-# of each sees the same buyers) and prints and draws the comparison. The widgets only call that function, so
-# it can also be called directly - as in the cell after the widgets, whose output is what this notebook
-# shows when it is opened without a running kernel.
+# **How this notebook works.** Everything happens in `simfunnel.explorer.what_if(...)`: it turns the controls
+# into scenario overrides and runs both variants through `simfunnel.compare` with common random numbers
+# (replication *i* of each sees the same buyers), so the differences are paired. The widgets
+# (`explorer_widgets`) only call that function, so it can also be called directly - as in the cell after the
+# widgets, whose output is what this notebook shows when it is opened without a running kernel.
 #
 # **Run time.** A few seconds per update (see the replications below); well under a minute for the notebook.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/siloed.toml"  # the starting point (path relative to notebooks/)
-aligned_scenario = "../scenarios/aligned.toml"  # where each lever switch takes its aligned value from
+scenario = "preset:siloed"  # the starting point (a shipped preset, or a path relative to notebooks/)
+aligned_scenario = "preset:aligned"  # where each lever switch takes its aligned value from
 replications = 3  # paired runs per variant and update: ~1-2 s of simulation, a second of drawing
 seed = 7
 
@@ -25,16 +25,17 @@ seed = 7
 
 # %%
 # %matplotlib inline
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from IPython.display import HTML, display
 
-from simfunnel import LEVERS, compare, load_scenario, plots
+from simfunnel import load_scenario
+from simfunnel.explorer import explorer_widgets, what_if
+from simfunnel.vocabulary import LEVERS
 
 plt.style.use("simfunnel.styles.presentation")
 
 base = load_scenario(scenario)
-aligned_org = load_scenario(aligned_scenario).organisation
-channels = list(base.marketing.channels)
+aligned = load_scenario(aligned_scenario)
 print(f"Starting point: {base.name} - {base.description}")
 print(
     f"Each update runs {replications} paired replications of the starting point and of the what-if "
@@ -44,126 +45,29 @@ print(
 )
 
 # %% [markdown]
-# ## The what-if function
+# ## The controls
 #
-# Controls:
+# - one switch per organisation lever: its siloed or its aligned value (from the aligned scenario above);
+# - the number of sales reps;
+# - the budget split: one weight per channel and per nurture, retention and training, renormalised to 100 %;
+# - the market size: in-market buyers per year.
 #
-# - one switch per organisation lever: on = the lever takes its value from the aligned preset;
-# - `reps`: the number of sales reps;
-# - `nurture_pct`, `retention_pct`, `training_pct`: shares of the marketing budget (%); the rest goes to the
-#   acquisition channels in their current proportions;
-# - `market_pct`: the number of in-market buyers, as % of today's.
+# Each update shows one sentence with the headline numbers, a table of the key results (what-if, as is, and
+# the paired change with its 95 % interval) and three figures: the funnel, where the buyers go, and the key
+# results side by side.
 
 # %%
-LEVER_LABELS = {k: plots.LEVER_LABELS[k] for k in LEVERS}  # the labels the figures use
-assert set(LEVER_LABELS) == set(LEVERS)
-today = {k: round(100 * base.marketing.shares[k]) for k in ("nurture", "retention", "training")}
-
-
-def what_if(
-    mql_threshold=False,
-    handoff=False,
-    pass_context=False,
-    response_sla_hours=False,
-    queue_policy=False,
-    too_early=False,
-    crm_logging=False,
-    rep_training=False,
-    post_sale_followup=False,
-    reps=base.sales.reps,
-    nurture_pct=today["nurture"],
-    retention_pct=today["retention"],
-    training_pct=today["training"],
-    market_pct=100,
-    n=replications,
-):
-    """Compare the starting point with the what-if described by the controls; print and draw the result.
-    Returns the `compare` experiment (or None if the controls are inconsistent)."""
-    levers = {
-        "mql_threshold": mql_threshold,
-        "handoff": handoff,
-        "pass_context": pass_context,
-        "response_sla_hours": response_sla_hours,
-        "queue_policy": queue_policy,
-        "too_early": too_early,
-        "crm_logging": crm_logging,
-        "rep_training": rep_training,
-        "post_sale_followup": post_sale_followup,
-    }
-    switched = {k for k, on in levers.items() if on}
-    overrides = {f"organisation.{k}": getattr(aligned_org, k) for k in sorted(switched)}
-    rest = 100 - nurture_pct - retention_pct - training_pct
-    if rest < 0:
-        print(f"Nurture + retention + training = {100 - rest} % of the budget: at most 100 % please.")
-        return None
-    acq_now = sum(base.marketing.shares[c] for c in channels)
-    shares = {c: rest / 100 * base.marketing.shares[c] / acq_now for c in channels}
-    shares |= {"nurture": nurture_pct / 100, "retention": retention_pct / 100, "training": training_pct / 100}
-    overrides |= {
-        "sales.reps": int(reps),
-        "marketing.shares": shares,
-        "market.buyers_per_year": base.market.buyers_per_year * market_pct / 100,
-    }
-    changed = base.with_overrides(overrides)
-    exp = compare({"as is": base, "what if": changed}, n=n, seed=seed, executor="serial", progress=False)
-    d = exp.diffs.set_index("metric")
-
-    def line(metric, label, fmt="{:+,.0f}", scale=1.0):
-        r = d.loc[metric]
-        m, lo, hi = (scale * r[c] for c in ("mean_diff", "ci_low", "ci_high"))
-        print(f"  {label:<28}{fmt.format(m):>14}   (95 % CI {fmt.format(lo)} to {fmt.format(hi)})")
-
-    what = [LEVER_LABELS[k] for k in LEVER_LABELS if k in switched]
-    print(
-        "What if: " + (", ".join(what) + " aligned" if what else "no lever switched") + f"; {reps} reps; "
-        f"budget: acquisition {rest} %, nurture {nurture_pct} %, retention {retention_pct} %, "
-        f"training {training_pct} %; market {market_pct} % of today's"
-    )
-    print(f"Difference against 'as is' ({n} paired replications, {base.simulation.horizon_days:,.0f} days):")
-    line("profit", "profit")
-    line("revenue", "revenue")
-    line("won", "deals won")
-    line("mqls", "leads (MQLs)")
-    line("rep_utilization", "rep utilisation (pp)", "{:+.1f}", 100)
-    line("lead_wait_days", "lead wait (days)", "{:+.1f}")
-    plots.compare_kpis(exp, title="As is vs what if: key results (mean and 95 % CI)")
-    plt.show()
-    plots.lost_reasons(exp.summary, kind="stacked", title="Where the buyers go")
-    plt.show()
-    return exp
-
+print("Levers:", ", ".join(lever.label for lever in LEVERS.values()))
 
 # %% [markdown]
 # ## The explorer
 #
-# Set the controls and press **Run simulation**. (This needs a running notebook: in a static copy of this
-# notebook the widgets do not appear.)
+# Set the controls and press **Run**. (This needs a running notebook: in a static copy of this notebook the
+# widgets do not appear.)
 
 # %% tags=["nbval-ignore-output"]
-style = {"description_width": "initial"}
-controls = {k: widgets.Checkbox(value=False, description=label, style=style) for k, label in LEVER_LABELS.items()}
-controls |= {
-    "reps": widgets.IntSlider(value=base.sales.reps, min=1, max=40, description="Sales reps", style=style),
-    "nurture_pct": widgets.IntSlider(
-        value=today["nurture"], min=0, max=60, step=5, description="Nurture %", style=style
-    ),
-    "retention_pct": widgets.IntSlider(
-        value=today["retention"], min=0, max=60, step=5, description="Retention %", style=style
-    ),
-    "training_pct": widgets.IntSlider(
-        value=today["training"], min=0, max=40, step=5, description="Training %", style=style
-    ),
-    "market_pct": widgets.IntSlider(value=100, min=50, max=200, step=10, description="Market size %", style=style),
-    "n": widgets.fixed(replications),
-}
-
-
-def update(**controls_values):
-    what_if(**controls_values)  # returns nothing, so that the widget shows no experiment object
-
-
-explorer = widgets.interact_manual.options(manual_name="Run simulation")
-_ = explorer(update, **controls)
+explorer = explorer_widgets(base, aligned=aligned, replications=replications, seed=seed, manual=True, run=False)
+explorer
 
 # %% [markdown]
 # ## One what-if, computed
@@ -172,4 +76,15 @@ _ = explorer(update, **controls)
 # handoff, context at handoff, recycling of too-early leads) and two more reps.
 
 # %%
-example = what_if(handoff=True, pass_context=True, too_early=True, reps=base.sales.reps + 2)
+example = what_if(
+    base,
+    levers={"handoff": "aligned", "pass_context": "aligned", "too_early": "aligned"},
+    sales_reps=base.sales.reps + 2,
+    replications=replications,
+    seed=seed,
+)
+print(example.text)
+display(HTML(example.table().to_html(index=False)))
+for fig in example.figures.values():
+    display(fig)
+example.close()

@@ -1,11 +1,12 @@
 """simfunnel: a what-if laboratory for the marketing-sales interface (SimPy model of buyer journeys).
 
 Public API: `load_scenario`, `Scenario.with_overrides`, `simulate` -> `RunResult`, and the experiments
-`replicate`, `compare`, `sweep`, `attribute`, `optimize_budget`, `best_splits`.
+`replicate`, `compare`, `sweep`, `attribute`, `optimize_budget`, `best_splits` (package `simfunnel.experiments`;
+how they run: `RunOptions`, serial by default).
 """
 
-from simfunnel.errors import ConservationError, ScenarioError
-from simfunnel.experiment import attribute, best_splits, compare, optimize_budget, replicate, sweep
+from simfunnel.errors import ConservationError, ExperimentError, ScenarioError
+from simfunnel.experiments import RunOptions, attribute, best_splits, compare, optimize_budget, replicate, sweep
 from simfunnel.scenario import LEVERS, Scenario, load_scenario, parse_override
 from simfunnel.simulate import RunResult, simulate
 
@@ -14,6 +15,8 @@ __version__ = "0.1.0"
 __all__ = [
     "LEVERS",
     "ConservationError",
+    "ExperimentError",
+    "RunOptions",
     "RunResult",
     "Scenario",
     "ScenarioError",

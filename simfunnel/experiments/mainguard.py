@@ -14,7 +14,6 @@ tries to start workers of its own while still bootstrapping, and dies. Two helpe
 from __future__ import annotations
 
 import inspect
-import multiprocessing
 import sys
 from multiprocessing.context import BaseContext
 
@@ -45,28 +44,31 @@ def unguarded_message(script: str | None = None) -> str:
     return UNGUARDED_MAIN.format(script=script or main_script() or "__main__")
 
 
-def _called_from_reimported_main() -> bool:
-    """True when the caller's stack runs the top-level code of ``__mp_main__``: a spawned worker re-importing
-    the main script (the guard, had there been one, would have skipped this code)."""
-    if multiprocessing.parent_process() is None:
-        return False
+def _reimported_script() -> str | None:
+    """The script whose top-level code is running on the caller's stack as ``__mp_main__`` - a spawn/forkserver
+    worker re-importing the main script, where a guard would have skipped this code - or None."""
+    if "__mp_main__" not in sys.modules:  # set only in spawn/forkserver workers
+        return None
     frame = inspect.currentframe()
     try:
         while frame is not None:
             if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
-                return True
+                return str(frame.f_globals.get("__file__") or "__main__")
             frame = frame.f_back
-        return False
+        return None
     finally:
         del frame
 
 
 def check_not_reimported_main() -> None:
-    """Raise `ExperimentError` (`UNGUARDED_MAIN`) when an experiment is started by the re-import of an unguarded
-    main script inside a worker process; otherwise do nothing."""
-    if _called_from_reimported_main():
-        main = sys.modules.get("__main__")
-        raise ExperimentError(unguarded_message(getattr(main, "__file__", None)))
+    """Raise `ExperimentError` when an experiment is started by the re-import of an unguarded main script inside a
+    worker process (the worker then dies at once, and the parent names the cause); otherwise do nothing."""
+    script = _reimported_script()
+    if script is not None:
+        raise ExperimentError(
+            f"this worker process re-imports the main script {script}, which starts an experiment when imported. "
+            "Guard the script's entry point with if __name__ == '__main__': or use executor='serial'"
+        )
 
 
 def _probe() -> None:

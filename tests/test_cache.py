@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import simfunnel
+from simfunnel import attribute, compare, load_scenario, replicate, sweep
 from simfunnel.experiments import cache as cache_module
-from simfunnel import compare, load_scenario, replicate
-from simfunnel.cache import ResultCache, canonical_json, default_cache_dir, model_fingerprint, resolve_cache
-from simfunnel.experiment import attribute, child_seed, root_seed, sweep
+from simfunnel.experiments.cache import ResultCache, canonical_json, default_cache_dir, model_fingerprint, resolve_cache
+from simfunnel.experiments.seeds import child_seed, root_seed
 
 simulate_module = importlib.import_module("simfunnel.simulate")  # the module (the package attribute is the function)
 ROOT = Path(__file__).resolve().parents[1]

@@ -109,6 +109,7 @@ class LogBar:
         self.done = 0
         self.start = self.last = clock()
         self.lines = 0
+        self.shown = 0  # runs done at the last line
 
     def update(self, n: int = 1) -> None:
         self.done += n
@@ -129,14 +130,15 @@ class LogBar:
         except (OSError, ValueError, AttributeError):  # a closed stream must not stop the experiment
             return
         self.lines += 1
+        self.shown = self.done
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         pass
 
     def close(self) -> None:
-        """A final line, but only when progress lines were printed (a quiet short run stays quiet)."""
-        if self.lines:
-            self.lines = 0
+        """A final line when progress lines were printed and the last one is out of date (a short run stays
+        quiet)."""
+        if self.lines and self.shown != self.done:
             self._print(self.clock())
 
     def __enter__(self) -> LogBar:

@@ -27,6 +27,10 @@ from simfunnel.distributions import (
     Uniform,
 )
 from simfunnel.errors import FieldValueError, ScenarioError
+from simfunnel.plausibility import PlausibilityWarning, check_plausibility
+
+__all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
+           "parse_override"]  # fmt: skip
 
 NON_CHANNEL_SHARES = ("nurture", "retention", "training")
 MAX_EXPECTED_BUYERS = 5_000_000
@@ -375,12 +379,21 @@ class Scenario(FrozenModel):
 
 # ----------------------------------------------------------------------------------------------- loading
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read a scenario TOML file (following `extends`), apply dotted overrides and validate it."""
-    path = Path(path)
+    """Read a scenario TOML file (following `extends`), apply dotted overrides and validate it.
+
+    ``path`` is a file or a shipped preset, ``"preset:aligned"`` (`simfunnel.presets.list_presets()`).
+    A valid value outside its field's plausible range (`simfunnel.plausibility`) emits a `PlausibilityWarning`
+    naming the file, the field, the value and the range: a likely typo is flagged, never refused."""
+    from simfunnel.presets import is_preset, preset_path
+
+    shown = str(path)  # as the user wrote it: 'preset:base' rather than the installed file
+    path = preset_path(str(path)) if is_preset(path) else Path(path)
     data = _read_with_extends(path, chain=())
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, source=str(path))
-    return _validate(data, source=str(path))
+    scenario = _validate(data, source=str(path))
+    check_plausibility(scenario.to_dict(), source=shown, stacklevel=2)
+    return scenario
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -421,6 +434,12 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(str(path), "extends", f"extends cycle: {cycle}")
     data = _read_toml(path)
+    if not data:
+        only = "" if not path.read_bytes().strip() else " (it holds only comments)"
+        raise ScenarioError(
+            str(path), "", f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
+            '[organisation], or extends = "base.toml" to start from another scenario'
+        )
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -50,13 +50,14 @@ import pandas as pd
 from simfunnel import metrics
 from simfunnel.experiment import child_seed, t_quantile_975
 from simfunnel.model.world import World
+from simfunnel.presets import preset_dir
 from simfunnel.scenario import Scenario, SpeedToLead, load_scenario
 from simfunnel.simulate import RunResult, simulate
 
 Z = 4.0
 """Tolerance multiplier: a check passes when ``|simulated - expected| <= Z * SE`` (SE from the replications)."""
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = preset_dir()  # the shipped presets (identical to the repository's scenarios/)
 MMC_PRESET = SCENARIO_DIR / "mmc_validation.toml"
 """The M/M/c reduction preset (documented field by field in the file)."""
 BASE_PRESET = SCENARIO_DIR / "base.toml"

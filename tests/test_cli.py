@@ -218,3 +218,183 @@ def test_console_script_is_installed():
     )
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout
+
+
+# ----------------------------------------------------------------------------------------------- early checks
+SERIAL_SMALL = [*SMALL, "--executor", "serial", "-n", "2"]
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["attribute", "preset:siloed", "preset:aligned", "--metric", "proft"], ["--metric", "did you mean 'profit'"]),
+        (["optimize", "preset:base", "--objective", "profitt"], ["--objective", "did you mean 'profit'"]),
+        (["sweep", "preset:base", "--grid", "sales.reps=4:12:3", "--metric", "proft"], ["did you mean 'profit'"]),
+        (["sweep", "preset:base", "--grid", "sales.repz=4:12:3"], ["sales.repz", "did you mean 'reps'"]),
+        (["sweep", "preset:base", "--grid", "sales.reps=4-12"], ["sales.reps=4-12", "did you mean --grid sales.reps=4:12:9"]),
+        (["sweep", "preset:base", "--grid", "sales.reps=4:12"], ["did you mean --grid sales.reps=4:12:9"]),
+        (["sweep", "preset:base", "--grid", "sales.reps=1:2:3:4"], ["START:STOP:COUNT"]),
+    ],
+    ids=["attribute-metric", "optimize-objective", "sweep-metric", "grid-field", "grid-dash-range", "grid-two-colons",
+         "grid-four-parts"],
+)  # fmt: skip
+def test_typos_are_refused_before_any_simulation(args, needles):
+    """Issue 10.6: a misspelt KPI, objective or grid field, or a range typed 4-12, exits 2 at once with one
+    message and "did you mean" (today: a traceback after the whole run, or every point failing with exit 0)."""
+    proc = cli(*args, *SERIAL_SMALL)
+    assert_user_error(proc, *needles)
+    assert proc.stderr.count("\n") == 1, proc.stderr  # one line
+    assert proc.stdout == ""
+
+
+def test_sweep_whose_points_all_fail_exits_1():
+    """Every point invalid: the errors are printed and the exit status is 1 (today: 0)."""
+    proc = cli("sweep", BASE, "--grid", "sales.reps=0,-1", *SERIAL_SMALL)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert "2 of 2 point(s) failed" in proc.stderr and "sales.reps" in proc.stderr
+
+
+def test_sweep_partial_failure_keeps_the_finished_points(tmp_path):
+    """One point of two invalid: the other is shown and written, and the failure is counted."""
+    out = tmp_path / "sweep.csv"
+    proc = cli("sweep", BASE, "--grid", "sales.reps=0,3", "-o", str(out), *SERIAL_SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 of 2 point(s) failed" in proc.stderr
+    assert "1 point(s) that finished" in proc.stderr
+    assert pd.read_csv(out)["sales.reps"].unique().tolist() == [3]
+    assert "RuntimeWarning" not in proc.stderr
+
+
+# ----------------------------------------------------------------------------------------------- plausibility
+def _implausible(tmp_path: Path) -> Path:
+    text = (SCENARIOS / "base.toml").read_text()
+    text = re.sub(r"(?m)^process_days = .*$", 'process_days = { kind = "lognormal", mean = 9, sd = 3 }', text)
+    path = tmp_path / "typo.toml"
+    path.write_text(text)
+    return path
+
+
+def test_validate_and_run_warn_about_implausible_values(tmp_path):
+    """Issue 10.7: a purchase process of 9 days (months typed as days) is a warning line naming the file, the
+    field, the value and the plausible range; validation still passes."""
+    path = _implausible(tmp_path)
+    proc = cli("validate", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning: ")]
+    assert len(lines) == 1, proc.stderr
+    assert str(path) in lines[0] and "market.process_days" in lines[0] and "9 days" in lines[0]
+    assert "plausible range 14 to 3,650 days" in lines[0]
+    proc = cli("run", str(path), "--set", "simulation.horizon_days=3", "--set", "market.buyers_per_year=2000",
+               "--format", "json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warned = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning: ")]
+    assert any("simulation.horizon_days" in ln and "value 3 days" in ln for ln in warned), proc.stderr
+    json.loads(proc.stdout)  # stdout stays machine-readable
+
+
+def test_presets_validate_without_warnings():
+    proc = cli("validate", *map(str, PRESETS), *(f"preset:{p.stem}" for p in PRESETS))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+
+
+def test_empty_file_says_so(tmp_path):
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    assert_user_error(cli("validate", str(empty)), "empty.toml", "the file is empty")
+
+
+# ----------------------------------------------------------------------------------------------- tables
+def test_run_table_shows_labels_units_keys_and_horizon():
+    """Issue 10.10: the KPI label with its unit next to the stable key, formatted values, and the horizon."""
+    proc = cli("run", BASE, *SMALL, "-n", "2", "--executor", "serial")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "over 90 days (0.2 years), 2 replications, seed 1" in lines[0]
+    profit = next(ln for ln in lines if " profit " in ln)
+    assert profit.startswith("Profit (currency)")
+    win = next(ln for ln in lines if " win_rate " in ln)
+    assert win.startswith("Win rate") and "%" in win
+    assert "-0.000" not in proc.stdout and " -0 " not in proc.stdout
+
+
+def test_compare_table_shows_signed_differences_and_horizon():
+    proc = cli("compare", "preset:siloed", "preset:aligned", "-n", "2", "--executor", "serial", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert "over 90 days (0.2 years), 2 replications, seed 1" in proc.stdout
+    won = next(ln for ln in proc.stdout.splitlines() if " won " in ln)
+    assert won.startswith("Deals won")
+    rate = next(ln for ln in proc.stdout.splitlines() if " win_rate " in ln)
+    assert " pp [" in rate  # a difference of shares is in percentage points
+
+
+def test_json_and_csv_keep_raw_keys_and_numbers():
+    proc = cli("run", BASE, *SMALL, "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(__import__("io").StringIO(proc.stdout))
+    assert "profit" in set(df["metric"]) and df["value"].dtype.kind == "f"
+
+
+def test_every_option_help_shows_its_default():
+    """Every optional argument of every subcommand says its default in --help."""
+    import argparse
+
+    from simfunnel.cli.parser import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sp in sub.choices.items():
+        formatter = sp._get_formatter()
+        for action in sp._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            text = formatter._expand_help(action)
+            assert "default" in text, (name, action.option_strings, text)
+    proc = cli("run", "--help")
+    assert "(default: processes)" in proc.stdout and "(default: 1)" in proc.stdout
+
+
+# ----------------------------------------------------------------------------------------------- presets
+def test_presets_command_lists_presets_with_descriptions():
+    from simfunnel.presets import list_presets, preset_description
+
+    proc = cli("presets")
+    assert proc.returncode == 0, proc.stderr
+    for name in list_presets():
+        assert f"preset:{name}" in proc.stdout
+        assert preset_description(name)[:30] in proc.stdout
+
+
+def test_run_accepts_a_preset():
+    proc = cli("run", "preset:base", "-n", "1", *SMALL, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["scenario"] == "base"
+
+
+# ----------------------------------------------------------------------------------------------- import cost
+@pytest.mark.parametrize("argv", [["--help"], ["validate", BASE], ["presets"], ["run", "--help"]])
+def test_light_commands_do_not_import_heavy_modules(argv):
+    """Issue 11: `simfunnel --help` and `validate` import neither pandas, matplotlib nor SimPy."""
+    code = (
+        "import sys\nfrom simfunnel.cli import main\n"
+        f"try:\n    rc = main({argv!r})\nexcept SystemExit as e:\n    rc = e.code\n"
+        "heavy = [m for m in ('pandas', 'matplotlib', 'simpy') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\nsys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stderr, proc.stderr
+
+
+def test_package_names_stay_importable_lazily():
+    code = (
+        "import inspect, sys\nimport simfunnel\nassert 'pandas' not in sys.modules\n"
+        "import simfunnel.simulate\nfrom simfunnel import simulate, compare, Scenario, LEVERS, RunResult\n"
+        "assert inspect.isfunction(simulate) and simfunnel.simulate is simulate\n"
+        "assert compare.__name__ == 'compare' and Scenario.__name__ == 'Scenario'\n"
+        "assert set(simfunnel.__all__) <= set(dir(simfunnel))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr

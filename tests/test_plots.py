@@ -66,7 +66,7 @@ def _summary_table(names=("siloed", "aligned"), metrics=None, seed=0) -> pd.Data
         "revenue",
         "profit",
         "win_rate",
-        "lead_wait_days",
+        "contact_wait_days",
         "rep_utilization",
         "cac",
     ]
@@ -94,7 +94,7 @@ def _summary_table(names=("siloed", "aligned"), metrics=None, seed=0) -> pd.Data
 
 def _diffs_table() -> pd.DataFrame:
     rows = []
-    for m, d, hw in (("profit", 480_000.0, 40_000.0), ("win_rate", 0.12, 0.02), ("lead_wait_days", -3.0, 4.0)):
+    for m, d, hw in (("profit", 480_000.0, 40_000.0), ("win_rate", 0.12, 0.02), ("contact_wait_days", -3.0, 4.0)):
         rows.append(
             {
                 "scenario": "aligned",
@@ -113,7 +113,7 @@ def _diffs_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _sweep_table(fields: dict[str, list], metrics=("profit", "rep_utilization", "lead_wait_days")) -> pd.DataFrame:
+def _sweep_table(fields: dict[str, list], metrics=("profit", "rep_utilization", "contact_wait_days")) -> pd.DataFrame:
     """A synthetic sweep `Experiment.summary`: point, one column per field, metric, mean, ..., half_width."""
     import itertools
 
@@ -279,7 +279,7 @@ def test_lead_wait(runs):
         assert len(ax.patches) > 5  # histogram bars
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
         assert labels[0].startswith("mean") and labels[1].startswith("90 % within")
-    assert "Wait from handoff to first contact" in fig.axes[-1].get_xlabel()
+    assert "Wait for first contact" in fig.axes[-1].get_xlabel()  # from becoming a lead, batching included
 
 
 def test_lead_wait_linear_axis_and_values(runs):
@@ -287,7 +287,8 @@ def test_lead_wait_linear_axis_and_values(runs):
     fig = plots.lead_wait(b, log=False)
     ax = fig.axes[0]
     assert ax.get_xscale() == "linear"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["mean 2.0 d", "90 % within 2.8 d"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["mean 2.00 d", "90 % within 2.80 d"]
+    assert "Wait from handoff to first contact" in ax.get_xlabel()  # a table without lead_day
     assert "1 not (yet) contacted" in ax.get_title(loc="right")
 
 
@@ -309,7 +310,7 @@ def test_revenue_over_time(runs):
 
 # ----------------------------------------------------------------------------------------------- experiments
 def test_compare_kpis():
-    metrics = ["profit", "win_rate", "lead_wait_days", "rep_utilization"]
+    metrics = ["profit", "win_rate", "contact_wait_days", "rep_utilization"]
     fig = plots.compare_kpis(_summary_table(), metrics=metrics)
     axes = _visible_axes(fig)
     assert len(axes) == 4
@@ -336,7 +337,7 @@ def test_paired_differences():
     assert len(fig.axes) == 3
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any(t.startswith("+480k") and "better" in t for t in texts)
-    assert any(t.startswith("-3.0 d") and "better" not in t for t in texts)  # CI includes zero
+    assert any(t.startswith("-3.00 d [-7.00, +1.00]") and "better" not in t for t in texts)  # CI includes zero
     for ax in fig.axes:
         lo, hi = ax.get_xlim()
         assert lo <= 0 <= hi  # zero line visible

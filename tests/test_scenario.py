@@ -316,3 +316,11 @@ def test_bad_scenario_refused(name: str):
         assert err.field == "", text
         assert text.startswith(f"{err.source}: "), text
     assert expected["message"].lower() in text.lower(), text
+
+
+def test_empty_file_says_it_is_empty(tmp_path: Path):
+    """An empty scenario file (or one with only comments) says so, instead of listing missing fields."""
+    for name, text in (("empty.toml", ""), ("comments.toml", "# nothing yet\n")):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(_write(tmp_path / name, text))
+        assert info.value.field == "" and "the file is empty" in info.value.message

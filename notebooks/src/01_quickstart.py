@@ -13,7 +13,7 @@
 # `replications` paired runs per variant. The whole notebook runs in well under a minute on one core.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/base.toml"  # the client's scenario file (path relative to notebooks/)
+scenario = "preset:base"  # the client's scenario file (a file path, or preset:NAME for a shipped preset)
 seed = 1  # same scenario + same seed = identical results
 replications = 10  # paired runs per variant in the comparison at the end
 change_field = "sales.reps"  # the one setting we change ...

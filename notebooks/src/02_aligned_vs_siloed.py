@@ -17,14 +17,14 @@
 # **Run time.** Well under a minute on one core: the comparison runs `2 x replications` simulations and the
 # attribution `16 x attribution_replications` (every combination of four lever groups).
 #
-# **Another client.** `papermill 02_aligned_vs_siloed.ipynb out.ipynb -p scenario ../scenarios/b2b_software.toml`
+# **Another client.** `papermill 02_aligned_vs_siloed.ipynb out.ipynb -p scenario preset:b2b_software`
 # keeps that client's market, budget and team and switches only the organisation section to the siloed
 # and the aligned presets.
 
 # %% tags=["parameters"]
 scenario = None  # optional: one client scenario; its siloed and aligned variants are derived from it
-siloed_scenario = "../scenarios/siloed.toml"  # used as is when scenario is None; else its organisation only
-aligned_scenario = "../scenarios/aligned.toml"  # idem
+siloed_scenario = "preset:siloed"  # used as is when scenario is None; else its organisation only
+aligned_scenario = "preset:aligned"  # idem
 replications = 10  # paired replications of the comparison
 attribution_replications = 4  # replications of each of the 16 lever combinations
 seed = 2
@@ -38,6 +38,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from simfunnel import attribute, compare, load_scenario, plots, simulate
+from simfunnel.vocabulary import LEVER_GROUPS, LEVERS, lever_group_label
 
 plt.style.use("simfunnel.styles.presentation")
 
@@ -222,18 +223,9 @@ print(
 # 16 combinations, each run `attribution_replications` times with common random numbers.
 
 # %%
-groups = [
-    ("mql_threshold", "crm_logging"),  # what counts as a lead, and learning from the outcomes
-    ("handoff", "pass_context", "too_early"),  # when and with what information a lead reaches a rep
-    ("response_sla_hours", "queue_policy"),  # how fast and in which order reps respond
-    ("rep_training", "post_sale_followup"),  # rep skill and after-sales care
-]
-group_names = {
-    "mql_threshold+crm_logging": "Lead definition + CRM feedback",
-    "handoff+pass_context+too_early": "Handoff timing + context + recycling",
-    "response_sla_hours+queue_policy": "Response SLA + deadline-first queue",
-    "rep_training+post_sale_followup": "Rep training + after-sales follow-up",
-}
+groups = list(LEVER_GROUPS.values())  # the one grouping the report and the CLI use too
+for label, members in LEVER_GROUPS.items():
+    print(f"{label}: {', '.join(LEVERS[m].label for m in members)}")
 att = attribute(
     siloed, aligned, n=attribution_replications, seed=seed, levers=groups, executor="serial", progress=False
 )
@@ -248,7 +240,7 @@ fig = plots.attribution_waterfall(att)
 plt.show()
 
 # %%
-table = att.table.assign(lever=att.table["lever"].map(group_names)).set_index("lever")
+table = att.table.assign(lever=[lever_group_label(x.split("+")) for x in att.table["lever"]]).set_index("lever")
 table = table[["shapley", "ci_low", "ci_high", "share"]].sort_values("shapley", ascending=False)
 shown = table.assign(share=100 * table["share"]).rename(
     columns={

@@ -16,7 +16,7 @@
 # well under a minute on one core.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/siloed.toml"  # the client's scenario (path relative to notebooks/)
+scenario = "preset:siloed"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
 replications = 5  # paired replications per policy
 seed = 3
 journeys = 24  # buyers shown in each journey timeline

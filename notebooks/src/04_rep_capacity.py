@@ -14,7 +14,7 @@
 # **Run time.** `len(reps) x replications` simulations: well under a minute on one core.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/aligned.toml"  # the client's scenario (path relative to notebooks/)
+scenario = "preset:aligned"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
 reps = [4, 6, 8, 10, 12, 14, 16, 20, 24]  # team sizes to try
 replications = 4  # paired replications per team size
 seed = 4

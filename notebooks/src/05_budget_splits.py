@@ -17,7 +17,7 @@
 # experiment a few dozen runs more: well under a minute on one core.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/aligned.toml"  # the client's scenario (path relative to notebooks/)
+scenario = "preset:aligned"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
 replications = 2  # runs per split in the search (paired; the winners are checked with a fresh seed below)
 step = 0.25  # grid step of the budget search (must divide 1)
 seed = 5

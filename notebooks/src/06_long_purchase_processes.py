@@ -16,7 +16,7 @@
 # minute on one core.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/car_seat.toml"  # first case (default: B2C car seat, path relative to notebooks/)
+scenario = "preset:car_seat"  # first case (default: B2C car seat, a file path, or preset:NAME)
 b2b_scenario = "../scenarios/b2b_software.toml"  # second case (default: long B2B cycle)
 replications = 3  # paired replications per variant
 seed = 6

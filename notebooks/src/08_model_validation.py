@@ -21,7 +21,7 @@
 # **Run time.** The quick set of checks plus the curves below: well under a minute on one core.
 
 # %% tags=["parameters"]
-scenario = "../scenarios/base.toml"  # the client's scenario: its speed-to-lead parameters and sales stage
+scenario = "preset:base"  # the client's scenario: its speed-to-lead parameters and sales stage
 seed = 0
 servers = [2, 5]  # reps in the Erlang C curves
 utilizations = [0.5, 0.6, 0.7, 0.8, 0.9]  # loads at which the queue is simulated

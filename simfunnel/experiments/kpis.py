@@ -5,24 +5,23 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from simfunnel.errors import ScenarioError
 from simfunnel.metrics import SUMMARY_KEYS
+from simfunnel.vocabulary import UnknownNameError
 
-__all__ = ["check_kpi", "check_kpis"]
+__all__ = ["UnknownNameError", "check_kpi", "check_kpis"]
 
 
 def check_kpi(name: str, argument: str, caller: str, *, custom_runner: bool = False) -> str:
-    """``name`` if it is a KPI of the model (`simfunnel.metrics.SUMMARY_KEYS`), else a `ScenarioError` naming the
-    ``argument`` of ``caller`` with a did-you-mean. A custom runner defines its own KPIs: not checked then."""
+    """``name`` if a run reports it (`simfunnel.metrics.SUMMARY_KEYS`), else `simfunnel.vocabulary.UnknownNameError`
+    (a ValueError and a KeyError) naming ``caller`` and ``argument``, with a did-you-mean. A custom runner
+    defines its own KPIs: not checked then."""
     if custom_runner or name in SUMMARY_KEYS:
         return name
-    if not isinstance(name, str):
-        raise ScenarioError(caller, argument, f"must be a KPI name (a string), got {name!r}")
-    hint = difflib.get_close_matches(name, SUMMARY_KEYS, n=1) or difflib.get_close_matches(
-        name.lower(), SUMMARY_KEYS, n=1, cutoff=0.5
+    close = difflib.get_close_matches(str(name), SUMMARY_KEYS, n=1) or difflib.get_close_matches(
+        str(name).lower(), SUMMARY_KEYS, n=1, cutoff=0.5
     )
-    msg = f"{name!r} is not a KPI" + (f"; did you mean {hint[0]!r}?" if hint else "")
-    raise ScenarioError(caller, argument, f"{msg} KPIs: {', '.join(SUMMARY_KEYS)}")
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    raise UnknownNameError(f"{caller}: {argument}: {name!r} is not a KPI{hint} The KPIs are: {', '.join(SUMMARY_KEYS)}")
 
 
 def check_kpis(names: Iterable[str], argument: str, caller: str, *, custom_runner: bool = False) -> tuple[str, ...]:

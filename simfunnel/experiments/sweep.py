@@ -2,8 +2,9 @@
 from a checkpoint (`simfunnel.experiments.checkpoint`).
 
 Before anything runs, every grid field and every point is validated: a field that does not exist fails at once
-with a did-you-mean, and so does a grid none of whose points is a valid scenario. A grid where only some points
-are invalid runs the others and reports those in ``.errors``.
+(`ScenarioError` with a did-you-mean); a grid none of whose points is a valid scenario fails at once too
+(`ExperimentError` with the error table). A grid where only some points are invalid runs the others and reports
+those in ``.errors``.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def sweep(
     an explicit list of override dicts, ``n`` replications each; replication ``i`` of every point gets seed
     child ``i`` (common random numbers across points).
 
-    An unknown field, or a grid without a single valid point, raises `ScenarioError` before any run. A point
-    whose overrides are invalid or whose runs fail is reported in ``.errors`` with its message; the other points
-    complete (when no point completes: `ExperimentError`, after the checkpoint is written).
+    An unknown field raises `ScenarioError` before any run. A point whose overrides are invalid or whose runs
+    fail is reported in ``.errors`` with its message; the other points complete. When no point completes (all
+    invalid: before any run), `ExperimentError` with the error table in ``.errors`` (after the checkpoint of
+    the finished points is written).
     ``checkpoint="sweep.parquet"`` (or ``.csv``) saves every finished point as soon as it completes (written to
     a temporary file, then renamed: never half-written); rerunning with the same checkpoint reuses the runs
     stored there (same point scenario, seed and replication) and only runs the rest, so an interrupted sweep
@@ -75,32 +77,26 @@ def sweep(
     on_done = None
     if ck is not None:
         skip, on_done = _resume(ck, root, points, overrides_list, reps)
-    with opts.scope() as ex:
-        outcomes = execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done, cache=opts.cache)
+    outcomes: dict[tuple[int, int], Outcome] = {}
+    if any(p.scenario is not None for p in points):  # else finish raises, with no executor ever opened
+        with opts.scope() as ex:
+            outcomes = execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done, cache=opts.cache)
     return finish("sweep", points, outcomes, n, root, ("point", *fields), keep_point=True, fields=tuple(fields))
 
 
 def sweep_points(base: Scenario, overrides_list: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> list[Point]:
     """The points of a sweep, each validated (`Scenario.with_overrides`); an invalid one keeps its error.
 
-    Raises `ScenarioError` for a field that ``base`` does not have (with a did-you-mean) and when no point at
-    all is valid - both before anything runs."""
+    Raises `ScenarioError` for a field that ``base`` does not have (with a did-you-mean)."""
     for f in fields:
         _check_field(base, f, [ov[f] for ov in overrides_list if f in ov])
     points: list[Point] = []
-    first_error: Exception | None = None
     for i, ov in enumerate(overrides_list):
         labels = {"point": i, **{f: ov.get(f) for f in fields}}
         try:
             points.append(Point(i, labels, base.with_overrides(ov)))
         except Exception as exc:  # noqa: BLE001 - ScenarioError and anything else: recorded, others go on
             points.append(Point(i, labels, None, f"{type(exc).__name__}: {exc}"))
-            first_error = first_error or exc
-    if points and all(p.scenario is None for p in points):
-        what = f"all {len(points)} points are invalid; the first"
-        if isinstance(first_error, ScenarioError):
-            raise ScenarioError(f"sweep grid ({what})", first_error.field, first_error.message) from first_error
-        raise ScenarioError(f"sweep grid ({what})", "", str(first_error)) from first_error
     return points
 
 

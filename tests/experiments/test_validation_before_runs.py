@@ -5,31 +5,33 @@ from __future__ import annotations
 import pytest
 
 from simfunnel import ExperimentError, ScenarioError, attribute, best_splits, compare, optimize_budget, replicate, sweep
+from simfunnel.vocabulary import UnknownNameError
 from tests.experiments.conftest import short
 
 SERIAL = {"executor": "serial", "progress": False}
 
 
 def test_attribute_checks_the_metric_first(model_runs):
-    with pytest.raises(ScenarioError, match=r"metric: 'proft' is not a KPI; did you mean 'profit'\?"):
+    assert issubclass(UnknownNameError, ValueError) and issubclass(UnknownNameError, KeyError)
+    with pytest.raises(UnknownNameError, match=r"attribute: metric: 'proft' is not a KPI; did you mean 'profit'\?"):
         attribute(short("siloed"), short("aligned"), 2, seed=1, metric="proft", **SERIAL)
     assert model_runs == []
 
 
 def test_optimize_budget_checks_the_objective_first(model_runs):
-    with pytest.raises(ScenarioError, match=r"objective: 'revenu' is not a KPI; did you mean 'revenue'\?"):
+    with pytest.raises(UnknownNameError, match=r"objective: 'revenu' is not a KPI; did you mean 'revenue'\?"):
         optimize_budget(short(), objective="revenu", n=2, seed=1, step=0.5, **SERIAL)
     assert model_runs == []
 
 
 def test_best_splits_checks_the_kpis_first(model_runs):
-    with pytest.raises(ScenarioError, match=r"kpis: 'mql' is not a KPI; did you mean 'mqls'\?"):
+    with pytest.raises(UnknownNameError, match=r"kpis: 'mql' is not a KPI; did you mean 'mqls'\?"):
         best_splits(short(), 2, seed=1, step=0.5, kpis=("mql", "profit"), **SERIAL)
     assert model_runs == []
 
 
 def test_replicate_checks_the_precision_metric_first(model_runs):
-    with pytest.raises(ScenarioError, match="precision_metric: 'profitt' is not a KPI; did you mean 'profit'"):
+    with pytest.raises(UnknownNameError, match="precision_metric: 'profitt' is not a KPI; did you mean 'profit'"):
         replicate(short(), 2, seed=1, precision=0.1, precision_metric="profitt", **SERIAL)
     assert model_runs == []
 
@@ -57,9 +59,10 @@ def test_sweep_names_an_unknown_field_at_once(model_runs):
 
 
 def test_sweep_without_a_single_valid_point_fails_at_once(model_runs):
-    with pytest.raises(ScenarioError, match=r"all 2 points are invalid.*sales\.reps"):
+    with pytest.raises(ExperimentError, match=r"sweep: every point failed \(2 of 2\).*sales\.reps") as info:
         sweep(short(), {"sales.reps": [-1, 0]}, 2, seed=1, **SERIAL)
     assert model_runs == []
+    assert info.value.errors["sales.reps"].tolist() == [-1, 0]
 
 
 def _always_fails(scenario, seed):

@@ -1,0 +1,81 @@
+"""What every command shares: the user-error type, loading scenarios (printing plausibility warnings), early
+checks of KPI names, and the executor options. Light imports only: `simfunnel --help` must stay fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simfunnel.scenario import Scenario
+
+USER_ERROR = 2
+"""Exit status of a user mistake (bad file, field, value or option), as argparse uses for usage errors."""
+
+FAILED = 1
+"""Exit status when the work itself failed (every sweep point failed, a model check failed)."""
+
+
+class UserError(Exception):
+    """A mistake on the command line, reported as one message with exit status 2."""
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr: 'warning: MESSAGE'."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+@contextmanager
+def plausibility_lines() -> Iterator[None]:
+    """Print each `PlausibilityWarning` raised inside as one 'warning: ...' line (other warnings as usual)."""
+    from simfunnel.plausibility import PlausibilityWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlausibilityWarning)
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                if not issubclass(w.category, PlausibilityWarning):
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                elif str(w.message) not in seen:
+                    seen.add(str(w.message))
+                    warn(str(w.message))
+
+
+def load(path: str, sets: Sequence[str] | None = None) -> Scenario:
+    """A scenario file or ``preset:NAME`` with ``--set`` overrides; plausibility warnings printed one per line."""
+    from simfunnel.scenario import load_scenario, parse_override
+
+    overrides = dict(parse_override(s) for s in sets or ())
+    with plausibility_lines():
+        return load_scenario(path, overrides)
+
+
+def check_kpi_option(option: str, name: str) -> str:
+    """``name`` if it is a KPI; else a `UserError` naming the option, with "did you mean"."""
+    from simfunnel.vocabulary import UnknownNameError, check_kpi
+
+    try:
+        return check_kpi(name)
+    except UnknownNameError as exc:
+        raise UserError(f"{option} {exc}") from None
+
+
+def executor_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The executor options of a command as keyword arguments of the experiment functions."""
+    progress = False if args.quiet else None
+    return {"executor": args.executor, "workers": args.workers, "address": args.address, "progress": progress}
+
+
+def horizon_text(days: float | Sequence[float], n: int, seed: int | None) -> str:
+    """'over 730 days (2.0 years), 10 replications, seed 1' (several horizons: each named)."""
+    spans = sorted(set(days)) if isinstance(days, Sequence) else [days]
+    span = " / ".join(f"{d:,.0f} days ({d / 365:.1f} years)" for d in spans)
+    seed_text = f", seed {seed}" if seed is not None else ""
+    return f"over {span}, {n} replication{'s' if n != 1 else ''}{seed_text}"

@@ -1,0 +1,149 @@
+"""The argument parser of `simfunnel`: every subcommand, and every option's help showing its default."""
+
+from __future__ import annotations
+
+import argparse
+
+from simfunnel.cli import commands, documents, studies
+
+FORMATS = ("table", "json", "csv")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends '(default: ...)' to every option's help unless the help already says what the default is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default is argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+            return text
+        if action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            shown = "off" if action.default is False else "%(default)s"
+            return f"{text} (default: {shown})".strip()
+        return text
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _common(sp: argparse.ArgumentParser, replications: int | None, *, fmt: bool = True, n_help: str = "") -> None:
+    sp.add_argument("--seed", type=int, default=1, help="root seed of the random numbers")
+    sp.add_argument("-n", "--replications", type=positive_int, default=replications,
+                    help=n_help or "independent replications (runs with different random numbers)")  # fmt: skip
+    sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                    help="override a field, e.g. sales.reps=12 (repeatable; default: none)")  # fmt: skip
+    if fmt:
+        sp.add_argument("--format", choices=FORMATS, default="table",
+                        help="table for people; json and csv keep raw keys and numbers")  # fmt: skip
+    sp.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes",
+                    help="where the replications run")  # fmt: skip
+    sp.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: all cores)")
+    sp.add_argument("--address", default=None, help="Dask scheduler address tcp://host:port (default: a local one)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _sub(sub: argparse._SubParsersAction, name: str, help: str, func: object) -> argparse.ArgumentParser:
+    sp = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
+    sp.set_defaults(func=func)
+    return sp
+
+
+FILE_HELP = "scenario TOML file, or preset:NAME (see `simfunnel presets`)"
+
+
+def _scenario_commands(sub: argparse._SubParsersAction) -> None:
+    sp = _sub(sub, "validate", "check scenario files without simulating (errors and plausibility warnings)",
+              commands.cmd_validate)  # fmt: skip
+    sp.add_argument("files", nargs="+", help=FILE_HELP)
+
+    sp = _sub(sub, "presets", "list the shipped preset scenarios (use them as preset:NAME)", commands.cmd_presets)
+    sp.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+
+    sp = _sub(sub, "run", "simulate one scenario", commands.cmd_run)
+    sp.add_argument("file", help=FILE_HELP)
+    _common(sp, 1)
+
+    sp = _sub(sub, "compare", "paired comparison of scenarios (common random numbers)", commands.cmd_compare)
+    sp.add_argument("files", nargs="+", help=FILE_HELP)
+    sp.add_argument("--baseline", default=None,
+                    help="scenario name (or file stem) to difference against (default: the first)")  # fmt: skip
+    _common(sp, 10)
+
+
+def _study_commands(sub: argparse._SubParsersAction) -> None:
+    sp = _sub(sub, "sweep", "grid over scenario fields", studies.cmd_sweep)
+    sp.add_argument("file", help=FILE_HELP)
+    sp.add_argument("--grid", action="append", metavar="FIELD=START:STOP:COUNT",
+                    help="evenly spaced values, or FIELD=V1,V2,... (repeatable: the full product; default: none)")  # fmt: skip
+    sp.add_argument("-o", "--output", default=None, help="write the summary, .parquet or .csv (default: no file)")
+    sp.add_argument("--checkpoint", default=None,
+                    help="save each finished point; a rerun resumes (default: no checkpoint)")  # fmt: skip
+    sp.add_argument("--metric", default="profit", help="KPI shown in the table")
+    _common(sp, 5)
+
+    sp = _sub(sub, "attribute", "which alignment lever pays (Shapley values)", studies.cmd_attribute)
+    sp.add_argument("siloed", help="the scenario without the levers: " + FILE_HELP)
+    sp.add_argument("aligned", help="the scenario with the levers: " + FILE_HELP)
+    sp.add_argument("--metric", default="profit", help="KPI whose gap is attributed")
+    _common(sp, 5)
+
+    sp = _sub(sub, "optimize", "search the budget split", studies.cmd_optimize)
+    sp.add_argument("file", help=FILE_HELP)
+    sp.add_argument("--objective", default="profit", help="KPI to maximise: profit, revenue, mqls or any KPI")
+    sp.add_argument("--step", type=float, default=0.1, help="coarse grid step of the shares")
+    _common(sp, 5)
+
+
+def _document_commands(sub: argparse._SubParsersAction) -> None:
+    sp = _sub(sub, "validate-model", "the model against theory and published figures", documents.cmd_validate_model)
+    sp.add_argument("--quick", action="store_true", help="fewer replications: a smoke test")
+    sp.add_argument("--seed", type=int, default=0, help="root seed of the random numbers")
+    sp.add_argument("--format", choices=FORMATS, default="table", help="output format")
+
+    sp = _sub(sub, "report", "self-contained HTML report for a client (optional PDF)", documents.cmd_report)
+    sp.add_argument("files", nargs="+", help="scenario TOML files or preset:NAME; the first is the baseline")
+    sp.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    sp.add_argument("--baseline", default=None, help="scenario name (or file stem) to compare against "
+                    "(default: the first)")  # fmt: skip
+    sp.add_argument("--quick", action="store_true", help="few replications (~20 s): a preview, not for decisions")
+    sp.add_argument("--attribution", choices=("grouped", "levers", "off"), default="grouped",
+                    help="Shapley attribution over four lever groups, each lever (sampled), or none")  # fmt: skip
+    sp.add_argument("--no-validation", action="store_true", help="leave out the model checks")
+    sp.add_argument("--no-cache", action="store_true", help="simulate everything (do not use ~/.cache/simfunnel)")
+    sp.add_argument("--title", default=None, help="report title (default: from the scenarios)")
+    sp.add_argument("--question", default=None, help="the client's question, shown at the top (default: none)")
+    sp.add_argument("--pdf", nargs="?", const="", default=None, metavar="PDF",
+                    help="also print a PDF with headless Chromium (default: no PDF; without a name: next to "
+                    "the HTML)")  # fmt: skip
+    _common(sp, None, fmt=False, n_help="replications (default: 20; --quick: 5)")
+
+    sp = _sub(sub, "slides", "notebook -> offline reveal.js slide deck (code hidden)", documents.cmd_slides)
+    sp.add_argument("notebook", help="the .ipynb notebook")
+    sp.add_argument("-o", "--output", default=None, help="deck HTML (default: NOTEBOOK.slides.html)")
+    sp.add_argument("--reveal", default=None, help="reveal.js folder or npm tarball (default: cached, else npm pack)")
+    sp.add_argument("--show-input", action="store_true", help="keep code cells (except those tagged remove_input)")
+    sp.add_argument("--theme", default="white", help="reveal.js theme (white, simple, black, ...)")
+    sp.add_argument("--split", choices=("auto", "metadata", "headings"), default="auto",
+                    help="slide breaks: notebook slideshow metadata, markdown headings, or auto (metadata if any)")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `simfunnel` parser with every subcommand."""
+    p = argparse.ArgumentParser(
+        prog="simfunnel",
+        description="What-if laboratory for the marketing-sales interface. Scenario arguments take a TOML file "
+        "or a shipped preset:NAME (`simfunnel presets` lists them).",
+        formatter_class=HelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _scenario_commands(sub)
+    _study_commands(sub)
+    _document_commands(sub)
+    return p

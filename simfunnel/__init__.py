@@ -1,16 +1,19 @@
 """simfunnel: a what-if laboratory for the marketing-sales interface (SimPy model of buyer journeys).
 
 Public API: `load_scenario`, `Scenario.with_overrides`, `simulate` -> `RunResult`, and the experiments
-`replicate`, `compare`, `sweep`, `attribute`, `optimize_budget`, `best_splits`.
+`replicate`, `compare`, `sweep`, `attribute`, `optimize_budget`, `best_splits` (package `simfunnel.experiments`;
+how they run: `RunOptions`, serial by default).
 """
 
-from simfunnel.errors import ConservationError, ScenarioError
+from simfunnel.errors import ConservationError, ExperimentError, ScenarioError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LEVERS",
     "ConservationError",
+    "ExperimentError",
+    "RunOptions",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -35,13 +38,13 @@ import types as _types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the same names for type checkers and the API docs (griffe reads these imports)
-    from simfunnel.experiment import attribute, best_splits, compare, optimize_budget, replicate, sweep
+    from simfunnel.experiments import RunOptions, attribute, best_splits, compare, optimize_budget, replicate, sweep
     from simfunnel.scenario import LEVERS, Scenario, load_scenario, parse_override
     from simfunnel.simulate import RunResult, simulate
 
 _LAZY = {
-    **dict.fromkeys(("attribute", "best_splits", "compare", "optimize_budget", "replicate", "sweep"),
-                    "simfunnel.experiment"),
+    **dict.fromkeys(("RunOptions", "attribute", "best_splits", "compare", "optimize_budget", "replicate", "sweep"),
+                    "simfunnel.experiments"),
     **dict.fromkeys(("LEVERS", "Scenario", "load_scenario", "parse_override"), "simfunnel.scenario"),
     **dict.fromkeys(("RunResult", "simulate"), "simfunnel.simulate"),
 }  # fmt: skip

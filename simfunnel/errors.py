@@ -28,3 +28,12 @@ class FieldValueError(ValueError):
         self.field = field
         self.message = message
         super().__init__(message)
+
+
+class ExperimentError(RuntimeError):
+    """An experiment produced no result at all: every run failed (or could not start), so there is nothing to
+    tabulate. The message names the first failure; `errors` (when known) is the experiment's error table."""
+
+    def __init__(self, message: str, errors: object = None) -> None:
+        self.errors = errors
+        super().__init__(message)

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import simfunnel
-from simfunnel import cache as cache_module
-from simfunnel import compare, load_scenario, replicate
-from simfunnel.cache import ResultCache, canonical_json, default_cache_dir, model_fingerprint, resolve_cache
-from simfunnel.experiment import attribute, child_seed, root_seed, sweep
+from simfunnel import attribute, compare, load_scenario, replicate, sweep
+from simfunnel.experiments import cache as cache_module
+from simfunnel.experiments.cache import ResultCache, canonical_json, default_cache_dir, model_fingerprint, resolve_cache
+from simfunnel.experiments.seeds import child_seed, root_seed
 
 simulate_module = importlib.import_module("simfunnel.simulate")  # the module (the package attribute is the function)
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,18 +125,18 @@ def test_version_or_model_source_change_misses(tmp_path, calls, monkeypatch):
         (fake_pkg / "model" / p.name).write_bytes(p.read_bytes())
     before = model_fingerprint()
     monkeypatch.setattr(cache_module, "_PACKAGE", fake_pkg)
-    cache_module._invalidate_fingerprint()
+    cache_module.invalidate_fingerprint()
     try:
         assert model_fingerprint() == before  # same sources, same fingerprint
         with (fake_pkg / "model" / "sales.py").open("a") as fh:
             fh.write("\n# an edit\n")
-        cache_module._invalidate_fingerprint()
+        cache_module.invalidate_fingerprint()
         assert model_fingerprint() != before
         store = ResultCache(tmp_path)
         assert store.get_summary(sc, child_seed(root_seed(1), 0)) is None
     finally:
         monkeypatch.setattr(cache_module, "_PACKAGE", ROOT / "simfunnel")
-        cache_module._invalidate_fingerprint()
+        cache_module.invalidate_fingerprint()
     assert ResultCache(tmp_path).get_summary(sc, child_seed(root_seed(1), 0)) is not None
 
 

@@ -125,6 +125,16 @@ def test_a_dead_worker_becomes_an_error_row_for_its_point_only():
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
 
 
+def test_a_worker_dying_on_the_very_first_task_is_not_blamed_on_the_main_script():
+    # no task has completed when the pool breaks: the executor probes whether workers can start at all (they
+    # can: pytest's main module is guarded), then isolates the culprit as usual
+    grid = {"sales.reps": [13, 9]}
+    with pytest.warns(RuntimeWarning, match="1 of 2"):
+        exp = sweep(short(), grid, 1, seed=5, executor="processes", workers=1, progress=False, _runner=crash_at_13_reps)
+    assert exp.errors["error"].tolist() == [DEAD_WORKER]
+    assert exp.summary["point"].unique().tolist() == [1]
+
+
 @pytest.mark.parametrize("executor", ["serial", "processes"])
 def test_an_exception_in_a_run_becomes_an_error_row(executor):
     grid = {"sales.reps": [13, 8]}

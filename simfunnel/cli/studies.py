@@ -28,14 +28,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid)
     sc = load(args.file, args.set)
     check_grid_fields(sc, grid)
+    from simfunnel.errors import ExperimentError
     from simfunnel.experiment import sweep
 
+    total = math.prod(len(v) for v in grid.values())
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_FAILED_WARNING, category=RuntimeWarning)
-        exp = sweep(sc, grid, n=args.replications, seed=args.seed, checkpoint=args.checkpoint, **executor_kwargs(args))
-    total = math.prod(len(v) for v in grid.values())
-    if exp.summary.empty:
-        report_errors(exp.errors, total=total)
+        try:
+            exp = sweep(sc, grid, n=args.replications, seed=args.seed, checkpoint=args.checkpoint,
+                        **executor_kwargs(args))  # fmt: skip
+            errors = exp.errors
+        except ExperimentError as exc:  # every point failed: the library raises, with the error table
+            exp, errors = None, exc.errors
+    if exp is None or exp.summary.empty:
+        report_errors(errors, total=total)
         print(f"simfunnel: error: every one of the {total} sweep point(s) failed; nothing to show", file=sys.stderr)
         return FAILED
     if args.output:

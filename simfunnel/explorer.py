@@ -50,7 +50,7 @@ SILOED_LEVERS: dict[str, Any] = {
     "response_sla_hours": math.inf,
     "queue_policy": "fifo",
     "too_early": "drop",
-    "crm_logging": 0.1,
+    "crm_logging": 0.3,
     "rep_training": False,
     "post_sale_followup": False,
 }
@@ -63,7 +63,7 @@ ALIGNED_LEVERS: dict[str, Any] = {
     "response_sla_hours": 1.0,
     "queue_policy": "deadline",
     "too_early": "recycle",
-    "crm_logging": 0.9,
+    "crm_logging": 0.6,
     "rep_training": True,
     "post_sale_followup": True,
 }

@@ -131,7 +131,36 @@ def resolve_columns(table: str, file: str, headers: list[str], mapping: Mapping)
     missing = [f.key for f in table_fields(table) if f.required and f.key not in found]
     if missing:
         raise CrmDataError(_missing_message(table, missing, headers, listed), file=file)
+    _check_swapped(table, file, found, headers, by_norm, mapping)
     return found
+
+
+DEAL_ONLY = ("stage", "outcome", "is_won", "is_closed", "won_date", "lost_date", "value", "loss_reason", "closed")
+LEAD_ONLY = ("channel", "mql_date")
+
+
+def _matches(table: str, keys: tuple[str, ...], by_norm: dict[str, str]) -> list[str]:
+    fields = {f.key: f for f in table_fields(table)}
+    return [next(by_norm[normalise(a)] for a in fields[k].aliases if normalise(a) in by_norm)
+            for k in keys if any(normalise(a) in by_norm for a in fields[k].aliases)]  # fmt: skip
+
+
+def _check_swapped(table: str, file: str, found: dict[str, str], headers: list[str], by_norm: dict[str, str],
+                   mapping: Mapping) -> None:  # fmt: skip
+    """Refuse a deals file given as leads (two or more deal columns) and a leads file given as deals (lead
+    columns and nothing that says a deal's outcome), unless the mapping names the columns."""
+    if mapping.columns.get(table):
+        return
+    if table == "leads" and len(deal_cols := _matches("deals", DEAL_ONLY, by_norm)) >= 2:
+        raise CrmDataError(f"this looks like a deals export, not leads (it has {', '.join(map(repr, deal_cols))}); "
+                           "pass it as the deals file, or name the columns in a mapping file", file=file)  # fmt: skip
+    if (
+        table == "deals"
+        and not _matches("deals", DEAL_ONLY, by_norm)
+        and (lead := _matches("leads", LEAD_ONLY, by_norm))
+    ):
+        raise CrmDataError(f"this looks like a leads export, not deals (it has {', '.join(map(repr, lead))} and "
+                           "no stage, status, outcome, close date or value); pass it as the leads file", file=file)  # fmt: skip
 
 
 def _missing_message(table: str, missing: list[str], headers: list[str], listed: str) -> str:

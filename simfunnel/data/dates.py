@@ -48,6 +48,7 @@ def detect_order(file: str, columns: dict[str, pd.Series], lines: pd.Series, day
     day_hint = month_hint = None
     ambiguous = None
     slashed = 0
+    day_at = month_at = (0, "")
     for header, values in columns.items():
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
@@ -60,15 +61,18 @@ def detect_order(file: str, columns: dict[str, pd.Series], lines: pd.Series, day
             where = f"line {int(lines.iloc[pos])}, column {header!r}: {_clean(raw)!r}"
             if a > 12 >= b and day_hint is None:
                 day_hint = where
+                day_at = (int(lines.iloc[pos]), header)
             elif b > 12 >= a and month_hint is None:
                 month_hint = where
+                month_at = (int(lines.iloc[pos]), header)
             elif a != b and a <= 12 and b <= 12 and ambiguous is None:
                 ambiguous = (int(lines.iloc[pos]), header, _clean(raw))
     if dayfirst is not None:
         return DateOrder(dayfirst, "the mapping (dayfirst)", slashed)
     if day_hint and month_hint:
+        line, header = max(day_at, month_at)
         raise CrmDataError(f"dates are day-first at {day_hint} but month-first at {month_hint}; fix the file or set "
-                           "dayfirst = true/false in the mapping", file=file)  # fmt: skip
+                           "dayfirst = true/false in the mapping", file=file, line=line, column=header)  # fmt: skip
     if day_hint or month_hint:
         return DateOrder(day_hint is not None, day_hint or month_hint or "", slashed)
     if ambiguous:

@@ -116,7 +116,7 @@ def resolve_columns(table: str, file: str, headers: list[str], mapping: Mapping)
         actual = header if header in headers else by_norm.get(normalise(header))
         if actual is None:
             raise CrmDataError(f"the mapping names [{table}] {key} = {header!r} but there is no such column; "
-                               f"columns found: {listed}", file=file)  # fmt: skip
+                               f"columns found: {listed}", file=file, column=header)  # fmt: skip
         found[key] = actual
         claimed.add(actual)
     for f in table_fields(table):

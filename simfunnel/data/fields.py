@@ -144,3 +144,17 @@ OUTCOME_WORDS: dict[str, str] = {
 """Outcome column values (lower case) and what they mean; other values are pipeline stages: open."""
 
 OUTCOMES = ("won", "lost", "open")
+
+
+def fields_markdown() -> str:
+    """The canonical columns and their recognised headers as a Markdown table (rendered in the docs)."""
+
+    def cell(names: tuple[str, ...]) -> str:
+        return ", ".join(f"`{n}`" for n in names) or "-"
+
+    rows = ["| table | key | kind | required | meaning | Salesforce | HubSpot | Pipedrive | other |",
+            "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for f in FIELDS:
+        rows.append(f"| {f.table} | `{f.key}` | {f.kind} | {'yes' if f.required else ''} | {f.description} | "
+                    f"{cell(f.salesforce)} | {cell(f.hubspot)} | {cell(f.pipedrive)} | {cell(f.generic)} |")  # fmt: skip
+    return "\n".join(rows) + "\n"

@@ -54,6 +54,12 @@ class RunResult:
     def lost_by_reason(self) -> dict[str, float]:
         return {reason: self.summary[key] for reason, key in metrics.LOST_KEYS.items()}
 
+    def event_log(self, start_date: str = "2025-01-01") -> pd.DataFrame:
+        """The buyer journeys as a process-mining event log, day 0 = `start_date` (`simfunnel.data.event_log`)."""
+        from simfunnel.data.eventlog import event_log
+
+        return event_log(self, start_date)
+
     def kpis(self) -> dict[str, object]:
         """Every KPI by its DESIGN.md name (with `lost_by_reason` as a table and per-channel attribution)."""
         out: dict[str, object] = dict(self.summary)

@@ -17,7 +17,7 @@ reduced scenarios and the measurements behind `simfunnel validate-model`, notebo
    more (`fit_decay`, `speed_to_lead_ratios`).
 
 How a simulated figure is judged. Every check runs ``R`` independent replications (seeds from
-``numpy.random.SeedSequence``, one child per replication, as in `simfunnel.experiment`; each check point has a
+``numpy.random.SeedSequence``, one child per replication, as in `simfunnel.experiments`; each check point has a
 root seed of its own, `point_seed`). The replication means are independent, so their standard error
 ``SE = sd / sqrt(R)`` is honest even though successive leads in one run are strongly correlated (a long wait is
 followed by long waits; an SE from the leads of one run would be far too small). A check passes when
@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simfunnel.experiment import child_seed, t_quantile_975
+from simfunnel.experiments import child_seed, t_quantile_975
 from simfunnel.model.world import World
 from simfunnel.presets import preset_dir
 from simfunnel.scenario import Scenario, SpeedToLead, load_scenario

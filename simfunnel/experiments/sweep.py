@@ -20,16 +20,7 @@ from simfunnel.errors import ScenarioError
 from simfunnel.experiments.checkpoint import Checkpoint, point_key
 from simfunnel.experiments.executors import Outcome
 from simfunnel.experiments.options import ExecutionKwargs, RunOptions, resolve_options
-from simfunnel.experiments.runs import (
-    DEFAULT_N,
-    Experiment,
-    Point,
-    ScenarioLike,
-    as_scenario,
-    check_n,
-    execute,
-    finish,
-)
+from simfunnel.experiments.runs import DEFAULT_N, Experiment, Point, ScenarioLike, as_scenario, check_n, execute, finish
 from simfunnel.experiments.seeds import SeedLike, root_seed
 from simfunnel.scenario import Scenario
 

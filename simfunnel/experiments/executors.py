@@ -3,7 +3,7 @@
 Every executor gets the same list of tasks - (key, scenario, seed) with a fixed `numpy.random.SeedSequence`
 per task - and returns one outcome per key. The outcome of a task depends only on its scenario and seed, never
 on the executor, the worker count or the completion order, and callers sort by key before building tables, so
-results are bit-identical everywhere (DESIGN.md section 6).
+results are bit-identical everywhere (docs/pages/architecture.md#invariants).
 
 Failures never hang or lose other work:
 

@@ -162,7 +162,7 @@ def mmc_check_rows(servers: int, utilization: float, runs: pd.DataFrame, z: floa
 
 
 def run_checks(quick: bool = False, seed: int = 0) -> pd.DataFrame:
-    """Every validation check of DESIGN.md section 7 as one table (CLI `simfunnel validate-model`, notebook 08).
+    """Every validation check (docs/pages/validation.md) as one table (CLI `simfunnel validate-model`, notebook 08).
 
     Columns: ``check`` (what is compared, with its unit), ``expected`` (theory or published figure),
     ``simulated`` (mean over replications, or a computed value), ``ci_low``/``ci_high`` (95 % interval of that

@@ -13,7 +13,7 @@ import numpy as np
 
 from simfunnel.errors import ConservationError
 
-# Terminal states, in the order of DESIGN.md section 4 (code -> name).
+# Terminal states, in the order of docs/pages/model.md#terminal-states (code -> name).
 TERMINAL_STATES = ("won", "never_reached", "dropped", "too_early", "too_late", "lost_to_competitor", "open")
 WON, NEVER_REACHED, DROPPED, TOO_EARLY, TOO_LATE, LOST, OPEN = range(len(TERMINAL_STATES))
 PENDING = -1

@@ -1,4 +1,4 @@
-"""Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of DESIGN.md section 4.
+"""Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of docs/pages/kpis.md.
 
 Waiting for a first contact (over contacted leads: buyers with a first contact before the horizon; days):
 

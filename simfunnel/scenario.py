@@ -310,7 +310,7 @@ class Money(_Section):
 
 
 class Organisation(_Section):
-    """The alignment levers of DESIGN.md section 3, each its own field so they can be switched one at a time."""
+    """The alignment levers (docs/pages/model.md#organisation-levers), each its own field: switched one at a time."""
 
     mql_threshold: float = Field(ge=0, le=1, description="Lead score needed for an MQL.")
     handoff: Literal["batch", "realtime"] = Field(description="Weekly list or real-time routing of MQLs.")

@@ -61,7 +61,7 @@ class RunResult:
         return event_log(self, start_date)
 
     def kpis(self) -> dict[str, object]:
-        """Every KPI by its DESIGN.md name (with `lost_by_reason` as a table and per-channel attribution)."""
+        """Every KPI by its stable name (docs/pages/kpis.md), `lost_by_reason` as a table, per-channel attribution."""
         out: dict[str, object] = dict(self.summary)
         out["lost_by_reason"] = self.lost_by_reason
         out["channels"] = self.channels.to_dict(orient="records")

@@ -56,6 +56,14 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
     return UnknownNameError(f"{name!r} is not a {kind}{hint or '.'} The {kind}s are: {', '.join(known)}")
 
 
+def _entry(kind: str, name: str, table: Mapping[str, Any]) -> Any:
+    """``table[name]``, else `UnknownNameError` naming the ``kind`` with a did-you-mean."""
+    try:
+        return table[name]
+    except KeyError:
+        raise _unknown(kind, name, table) from None
+
+
 # ============================================================================================== KPIs
 @dataclass(frozen=True)
 class KPI:
@@ -180,10 +188,7 @@ KPI_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def kpi(name: str) -> KPI:
     """The KPI called ``name``; `UnknownNameError` with a suggestion if there is none."""
-    try:
-        return KPIS[name]
-    except KeyError:
-        raise _unknown("KPI", name, KPIS) from None
+    return _entry("KPI", name, KPIS)
 
 
 def check_kpi(name: str) -> str:
@@ -247,10 +252,7 @@ LEVER_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 def lever(name: str) -> Lever:
     """The lever called ``name``; `UnknownNameError` with a suggestion if there is none."""
-    try:
-        return LEVERS[name]
-    except KeyError:
-        raise _unknown("lever", name, LEVERS) from None
+    return _entry("lever", name, LEVERS)
 
 
 def check_lever(name: str) -> str:

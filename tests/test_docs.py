@@ -37,7 +37,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     "page",
     ["index.html", "architecture.html", "model.html", "scenario-reference.html", "kpis.html", "validation.html",
-     "experiments.html", "calibration.html", "notebooks.html", "references.html", "api/run.html", "api/model.html"],
+     "experiments.html", "calibration.html", "notebooks.html", "references.html", "api/run.html", "api/model.html",
+     "cli.html", "api/experiments.html", "api/present.html", "api/validation.html", "api/vocabulary.html"],
 )  # fmt: skip
 def test_page_built(site: Path, page: str) -> None:
     assert (site / page).is_file()
@@ -54,6 +55,20 @@ def test_generated_tables_cover_the_code(site: Path) -> None:
     for path in ("market.buyers_per_year", "organisation.queue_policy", "sales.follow_up.desk_half", "extends"):
         assert path in fields, path
     assert "simfunnel.load_scenario" in (site / "api" / "run.html").read_text(encoding="utf-8")
+
+
+def test_cli_page_lists_every_command(site: Path) -> None:
+    """The command-line page is generated from the parser: every command and every option of `sweep` is there."""
+    from simfunnel.cli.parser import build_parser
+
+    cli = (site / "cli.html").read_text(encoding="utf-8")
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name in commands:
+        assert f"simfunnel {name}" in cli, name
+    for action in commands["sweep"]._actions:
+        for flag in action.option_strings:
+            assert flag in cli, flag
 
 
 H = {"simulation.horizon_days": 180}

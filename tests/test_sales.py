@@ -169,7 +169,7 @@ def _world(sc: Scenario, context: bool = False, skill: float = 0.0) -> SimpleNam
 
 
 def test_win_probability_is_the_logistic_of_the_win_model(base):
-    """p = 1 / (1 + exp(-logit)) with the logit of DESIGN.md section 3."""
+    """p = 1 / (1 + exp(-logit)) with the logit of docs/pages/model.md#win-model."""
     win, ready_at = base.sales.win, base.market.ready_at
     logit = (
         win.intercept

@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sc = load(args.file, args.set)
     if args.replications == 1:
         return _run_once(sc, args)
-    from simfunnel.experiment import replicate
+    from simfunnel.experiments import replicate
 
     exp = replicate(sc, n=args.replications, seed=args.seed, **executor_kwargs(args))
     summ = exp.summary
@@ -132,7 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load(f, args.set) for f in args.files]
     names = scenario_names(args.files, scenarios)
     baseline = _baseline(args, names)
-    from simfunnel.experiment import compare
+    from simfunnel.experiments import compare
 
     exp = compare(dict(zip(names, scenarios, strict=True)), n=args.replications, seed=args.seed, baseline=baseline,
                   **executor_kwargs(args))  # fmt: skip

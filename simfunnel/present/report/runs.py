@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simfunnel.executors import TaskExecutor
-from simfunnel.experiment import Attribution, Experiment, attribute, child_seed, compare, root_seed
+from simfunnel.experiments import Attribution, Experiment, attribute, child_seed, compare, root_seed
+from simfunnel.experiments.executors import TaskExecutor
 from simfunnel.scenario import Scenario, load_scenario
 from simfunnel.vocabulary import LEVER_GROUPS, LEVERS
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import TYPE_CHECKING
-
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from simfunnel.ledger import HAND_RAISE, MQL, REFERRAL_LEAD
 from simfunnel.model.calendar import WorkCalendar
@@ -44,7 +42,8 @@ class Handoff:
         self.sla = math.isfinite(org.response_sla_hours)
         self.calendar = calendar if calendar is not None else WorkCalendar(scenario.sales.calendar)
         self.context = org.pass_context
-        self.stated_share = ctx.stated_share if org.pass_context else 0.0
+        self.buyers_stating = ctx.stated_share  # a buyer talking to a rep states a timeline with this chance
+        self.stated_share = ctx.stated_share if org.pass_context else 0.0  # ... and passed on at handoff
         # a stated timeline's log-error; CRM notes of earlier contacts sharpen it
         self.timeline_error = ctx.timeline_error * (1.0 - ctx.crm_sharpening * org.crm_logging)
         self.margin = ctx.safety_margin_days
@@ -131,6 +130,15 @@ class Handoff:
     def learn_trust(self, lead_was_good: bool) -> None:
         """Trust tracks the share of contacted leads that were really sales-ready (moving average)."""
         self.trust += ((1.0 if lead_was_good else 0.0) - self.trust) / self.follow.trust_memory
+
+    def recall_day(self, now: float, lead: Lead, contacts: int) -> float:
+        """A recycled too-early lead's call-back: at the first too-early call the rep hears the buyer's timeline (if
+        it states one) and calls back at the estimate plus the margin; otherwise, or after a second too-early
+        call, nurture hands the buyer back when its activity shows it is ready (the ready day)."""
+        info, draws = lead.info, lead.draws
+        if contacts == 1 and draws.u_stated < self.buyers_stating:
+            return max(now, self.estimate(now, info.ready_day, draws.z_timeline) + self.margin)
+        return max(now, info.ready_day)
 
     def queue_key(
         self, now: float, lead_kind: int, deadline: float, score: float, sla_due: float = math.nan

@@ -151,9 +151,10 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         record_progress(world, i, progress)  # the call is history now, whether the lead closes or not
         if outcome == WON:
             return True
-        if outcome == TOO_EARLY and recycle:
-            if info.ready_day > env.now:  # back into nurture, call back when ready
-                yield env.timeout(info.ready_day - env.now)
+        if outcome == TOO_EARLY and recycle:  # back into nurture, a call-back planned (`Handoff.recall_day`)
+            recall = h.recall_day(env.now, lead, progress.contacts)
+            if recall > env.now:
+                yield env.timeout(recall - env.now)
             continue
         if outcome == TOO_EARLY and draws.u_return < return_prob:
             # dropped by sales, but the buyer comes back by itself once ready (an inbound request)

@@ -82,7 +82,16 @@ class World:
         self.u_pre["activity_z"] = mk.standard_normal(n)
         u_sla, u_stated, z_timeline = ho.uniform(size=n), ho.uniform(size=n), ho.standard_normal(n)
         self.lead_draws = LeadDraws(
-            u_follow, u_engaged, u_win, contact_hours, qualification_hours, u_return, intent, u_sla, u_stated, z_timeline
+            u_follow,
+            u_engaged,
+            u_win,
+            contact_hours,
+            qualification_hours,
+            u_return,
+            intent,
+            u_sla,
+            u_stated,
+            z_timeline,
         )
         """Per-buyer lead draws (one array per `LeadDraws` field), used when the buyer becomes a lead."""
         # --- live draws (event order), buffered

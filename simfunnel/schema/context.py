@@ -17,18 +17,18 @@ class Context(FrozenModel):
     buyer says it is ready) and, under ``queue_policy = "deadline"``, ranks it by the estimated deadline."""
 
     stated_share: float = Field(
-        0.6,
+        0.7,
         ge=0,
         le=1,
         description="Share of buyers who state a timeline when asked (assumption: many cannot say, e.g. the "
         "car-seat buyer who does not know when the baby comes); the others are called at once, as without context.",
     )
     timeline_error: float = Field(
-        0.4,
+        0.3,
         ge=0,
         le=3,
-        description="Log-sd of a stated timeline (multiplicative error; 0 = exact): 0.4 puts 68 % of stated "
-        "dates within x0.67..x1.5 of the true time ahead (assumption).",
+        description="Log-sd of a stated timeline (multiplicative error; 0 = exact): 0.3 puts 68 % of stated "
+        "dates within x0.74..x1.35 of the true time ahead (assumption).",
     )
     crm_sharpening: float = Field(
         0.5,
@@ -38,7 +38,7 @@ class Context(FrozenModel):
         "scaled by organisation.crm_logging; assumption).",
     )
     safety_margin_days: float = Field(
-        3.0,
+        2.0,
         ge=-60,
         le=60,
         description="Days after the estimated ready day at which the rep plans the call (organisation's choice; "

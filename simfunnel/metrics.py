@@ -55,7 +55,7 @@ SUMMARY_KEYS = (
     "revenue", "new_revenue", "repeat_revenue", "repeat_purchases", "customers_end", "churned", "referrals",
     "churn_rate", "marketing_spend", "rep_cost", "profit", "cac", "roi", "marketing_roi", "win_rate", "mql_to_sql",
     "contact_wait_days", "contact_wait_days_p90", "batch_wait_days", "callback_wait_days", "queue_wait_days",
-    "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sales_cycle_days", "rep_utilization",
+    "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours", "sla_breach_share", "sales_cycle_days", "rep_utilization",
     "leads_followed_up", "rep_hours", "rep_hours_wasted", "sim_events", "wall_seconds",
 )  # fmt: skip
 """Every KPI in `RunResult.summary`, in display order."""
@@ -147,6 +147,7 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
         lead_wait_days=_mean(waits["lead"]),
         lead_wait_days_p90=_p90(waits["lead"]),
         speed_to_lead_hours=_mean((b["first_contact_day"] - b["lead_day"])[hand] * 24.0),
+        sla_breach_share=sla_breach_share(ledger, scenario),
         sales_cycle_days=_mean((b["close_day"] - b["first_contact_day"])[won_mask]),
         rep_utilization=rep_utilization(ledger, scenario),
         leads_followed_up=_ratio(float((b["followed_up"][handed] == 1).sum()), float(handed.sum())),
@@ -156,6 +157,23 @@ def summary(ledger: Ledger, scenario: Scenario, wall_seconds: float) -> dict[str
         wall_seconds=wall_seconds,
     )
     return out
+
+
+def sla_breach_share(ledger: Ledger, scenario: Scenario) -> float:
+    """Share of hand-raisers and referrals (the leads under the response SLA) first contacted after their SLA
+    deadline (``response_sla_hours`` working hours after the request), over those whose SLA deadline fell before
+    the horizon; a lead not contacted by then is a breach. NaN without an SLA or without such a lead."""
+    sla = scenario.organisation.response_sla_hours
+    if not math.isfinite(sla):
+        return math.nan
+    b = ledger.buyers.trimmed()
+    asked = ((b["lead_kind"] == HAND_RAISE) | (b["lead_kind"] == REFERRAL_LEAD)) & ~np.isnan(b["lead_day"])
+    cal = WorkCalendar(scenario.sales.calendar)
+    due = np.array([cal.finish(t, sla) for t in b["lead_day"][asked].tolist()])
+    first = b["first_contact_day"][asked]
+    counted = due <= ledger.horizon
+    late = np.isnan(first) | (first > due + 1e-9)
+    return _ratio(float((late & counted).sum()), float(counted.sum()))
 
 
 def rep_utilization(ledger: Ledger, scenario: Scenario) -> float:

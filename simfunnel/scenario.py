@@ -28,6 +28,9 @@ from simfunnel.distributions import (
 )
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
+from simfunnel.schema.context import Context
+from simfunnel.schema.interactions import check_interactions
+from simfunnel.schema.scoring import Scoring
 
 __all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
            "parse_override"]  # fmt: skip
@@ -86,6 +89,8 @@ class Market(_Section):
     value: Distribution = Field(description="Deal value of a first purchase, currency.")
     fit_alpha: float = Field(2.0, gt=0, description="Beta(alpha, beta) distribution of buyer fit in 0..1.")
     fit_beta: float = Field(2.0, gt=0, description="Beta(alpha, beta) distribution of buyer fit in 0..1.")
+    intent_alpha: float = Field(2.0, gt=0, description="Beta(alpha, beta) of buyer intent in 0..1 (scored, wins).")
+    intent_beta: float = Field(2.0, gt=0, description="Beta(alpha, beta) of buyer intent in 0..1 (scored, wins).")
     ready_at: float = Field(
         0.57,
         gt=0,
@@ -116,19 +121,6 @@ class Nurture(_Section):
     """Nurture programme: spend raises known buyers' readiness and preference."""
 
     lift: HillCurve = Field(description="Readiness/preference lift as a function of nurture spend/year.")
-
-
-class Scoring(_Section):
-    """Lead score = fit_weight*fit + (1-fit_weight)*readiness + noise; MQL when above the threshold."""
-
-    fit_weight: float = Field(0.5, ge=0, le=1, description="Weight of fit in the score (the rest: readiness).")
-    noise_sd: float = Field(0.15, ge=0, le=1, description="Sd of scoring noise with no CRM learning.")
-    min_noise_fraction: float = Field(
-        0.3, ge=0, le=1, description="Noise left once CRM outcomes have fully trained the score."
-    )
-    learning_half_outcomes: float = Field(
-        200.0, gt=0, description="Logged outcomes after which half the learnable noise is gone."
-    )
 
 
 class SpeedToLead(_Section):
@@ -249,7 +241,8 @@ class FollowUp(_Section):
 
 class WinModel(_Section):
     """Logit of winning = intercept + fit*fit + readiness*(readiness - ready_at) + context*[context known]
-    + skill*training uplift + time_left*(share of process left) + preference*nurture lift."""
+    + skill*training uplift + time_left*(share of process left) + preference*nurture lift
+    + intent*(intent - mean intent). The context term counts for a buyer who stated a timeline."""
 
     intercept: float = -1.5
     fit: float = 2.0
@@ -258,6 +251,7 @@ class WinModel(_Section):
     skill: float = 1.0
     time_left: float = 1.0
     preference: float = 1.0
+    intent: float = Field(2.0, description="Logit per unit of buyer intent (centred on the market's mean intent).")
 
 
 class Sales(_Section):
@@ -317,8 +311,8 @@ class Organisation(_Section):
     batch_interval_days: float = Field(7.0, gt=0, le=365, description="Days between batch handoffs.")
     pass_context: bool = Field(description="Deadline and readiness passed to the rep at handoff.")
     response_sla_hours: FloatOrInf = Field(
-        description="Hand-raisers routed in real time with top priority, target response in working hours; "
-        "inf = no SLA."
+        description="Response target for hand-raisers and referrals, working hours (inf = no SLA): routed in real "
+        "time, always followed up, the call planned within the SLA and served first when its deadline comes."
     )
     queue_policy: Literal["fifo", "deadline", "score"] = Field(description="Order in which reps work their queue.")
     too_early: Literal["drop", "recycle"] = Field(description="What happens to a lead contacted before it is ready.")
@@ -353,6 +347,7 @@ class Scenario(FrozenModel):
     retention: Retention = Field(default_factory=Retention)
     money: Money = Field(default_factory=Money)
     organisation: Organisation
+    context: Context = Field(default_factory=Context)
 
     @model_validator(mode="after")
     def _sizes(self) -> Scenario:
@@ -393,6 +388,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         _set_dotted(data, key, value, source=str(path))
     scenario = _validate(data, source=str(path))
     check_plausibility(scenario.to_dict(), source=shown, stacklevel=2)
+    check_interactions(scenario, source=shown, stacklevel=2)
     return scenario
 
 

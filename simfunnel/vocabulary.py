@@ -146,6 +146,8 @@ KPIS: Mapping[str, KPI] = MappingProxyType(dict([
        "90th percentile of the handoff -> first contact wait; kept for compatibility."),
     _k("speed_to_lead_hours", "Speed to lead (hand-raisers)", "hours", -1,
        "Mean hours from a hand-raise or referral to the first contact (Oldroyd et al., HBR 2011)."),
+    _k("sla_breach_share", "SLA breaches (hand-raisers)", "share", -1,
+       "Share of hand-raisers and referrals first contacted after the response SLA (working hours); NaN without one."),
     _k("sales_cycle_days", "Sales cycle, contact → close", "days", -1, "Mean days from first contact to a won deal."),
     _k("rep_utilization", "Rep utilisation", "share", 0, "Share of the reps' working hours spent on activities."),
     _k("leads_followed_up", "Leads followed up by sales", "share", 1,

@@ -72,12 +72,15 @@ def test_cli_page_lists_every_command(site: Path) -> None:
 
 
 H = {"simulation.horizon_days": 180}
+EXACT = {"context.stated_share": 1.0, "context.timeline_error": 0.0, "context.safety_margin_days": 0.0}
 NO_OPS = {
     "deadline without context = fifo": ("siloed", {"organisation.queue_policy": "fifo"},
                                         {"organisation.queue_policy": "deadline"}),
-    "SLA hours: only finite vs inf": ("aligned", {"organisation.response_sla_hours": 1.0},
-                                      {"organisation.response_sla_hours": 24.0}),
-    "too_early with context": ("aligned", {"organisation.too_early": "recycle"}, {"organisation.too_early": "drop"}),
+    "too_early with exact context": ("aligned", {"organisation.too_early": "recycle", **EXACT},
+                                     {"organisation.too_early": "drop", **EXACT}),
+    "context fields without context or recycling": ("siloed", {}, {"context.stated_share": 0.1,
+                                                    "context.timeline_error": 2.0, "context.safety_margin_days": 20,
+                                                    "context.crm_sharpening": 0.0}),
     "return_when_ready under recycle": ("siloed", {"organisation.too_early": "recycle", "market.return_when_ready": 0.0},
                                         {"organisation.too_early": "recycle", "market.return_when_ready": 1.0}),
     "batch interval under realtime": ("aligned", {"organisation.batch_interval_days": 7},

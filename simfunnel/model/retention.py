@@ -161,5 +161,7 @@ def spawn_referral(world: World) -> None:
         contact_hours=float(sc.sales.first_contact_hours.sample(world.rng["sales"], 1)[0]),
         qualification_hours=float(sc.sales.qualification_hours.sample(world.rng["sales"], 1)[0]),
         u_return=float(m.uniform()),
+        intent=float(m.beta(sc.market.intent_alpha, sc.market.intent_beta)),
+        u_sla=world.u_handoff_live(),
     )
     schedule_handoff(world, Lead(i, info, draws))

@@ -43,7 +43,7 @@ class World:
         self.env = simpy.Environment()
         self.calendar = WorkCalendar(sc.sales.calendar)
         self.pool = RepPool(self.env, sc.sales.reps, self.calendar)
-        self.handoff = Handoff(sc, sc.sales.reps)
+        self.handoff = Handoff(sc, sc.sales.reps, self.calendar)
         self.marketing = MarketingState(sc, self.calendar)
         self.speed_to_lead = sc.marketing.speed_to_lead
         self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / sc.sales.reps)
@@ -76,7 +76,23 @@ class World:
         u_return = m.uniform(size=n)
         contact_hours = sc.sales.first_contact_hours.sample(sa, n)
         qualification_hours = sc.sales.qualification_hours.sample(sa, n)
-        self.lead_draws = LeadDraws(u_follow, u_engaged, u_win, contact_hours, qualification_hours, u_return)
+        # drawn after the draws above, so that those stay the same numbers whatever these are
+        intent = m.beta(sc.market.intent_alpha, sc.market.intent_beta, n)
+        self.u_pre["intent"] = intent
+        self.u_pre["activity_z"] = mk.standard_normal(n)
+        u_sla, u_stated, z_timeline = ho.uniform(size=n), ho.uniform(size=n), ho.standard_normal(n)
+        self.lead_draws = LeadDraws(
+            u_follow,
+            u_engaged,
+            u_win,
+            contact_hours,
+            qualification_hours,
+            u_return,
+            intent,
+            u_sla,
+            u_stated,
+            z_timeline,
+        )
         """Per-buyer lead draws (one array per `LeadDraws` field), used when the buyer becomes a lead."""
         # --- live draws (event order), buffered
         s = sc.sales

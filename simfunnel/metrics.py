@@ -1,5 +1,8 @@
 """Ledger -> KPIs (funnel, timing, capacity, money, attribution) with the stable names of DESIGN.md section 4.
 
+Every KPI covers the measured window: the horizon after any warm-up (`Ledger.start` to `Ledger.horizon`, days of
+the run; `summary`'s docstring says how events and money are assigned to it). "In the run" below means in it.
+
 Waiting for a first contact (over contacted leads: buyers with a first contact before the horizon; days):
 
 - ``contact_wait_days``: mean time from becoming a lead (``lead_day``: MQL, hand-raise, referral ready) to the
@@ -16,8 +19,8 @@ Waiting for a first contact (over contacted leads: buyers with a first contact b
 
 Ratios (comparable between firms of different sizes):
 
-- ``churn_rate`` = ``churned`` / customers who had at least one repurchase decision in the run (initial customers
-  and buyers won in the run whose next need came before the horizon). A customer whose next need is still ahead
+- ``churn_rate`` = ``churned`` / customers who had at least one repurchase decision in the window (initial
+  customers and buyers won before or in it whose next need came in it). A customer whose next need is still ahead
   could not have churned and is not in the denominator. NaN without such a customer.
 - ``roi``: return on go-to-market spend for the customers acquired in the run =
   (gross margin x revenue from buyers won in the run, first and repeat purchases - marketing spend - rep cost)

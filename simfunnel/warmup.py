@@ -24,8 +24,9 @@ from simfunnel.scenario import Scenario
 BATCH_WEEKS = 5
 """MSER-5: batch means of 5 observations (weeks)."""
 WEEKS_PER_YEAR = 52
-PILOT_YEARS = 5
-"""Default pilot length: five years (or twice the horizon if longer), so a yearly cycle can be estimated."""
+PILOT_YEARS = 3
+"""Default pilot length: three years (or twice the horizon if longer): enough for the yearly cycle (two years after
+the first), short enough that the slow growth of a customer base is not read as the transient."""
 SERIES = ("rep_utilization", "won", "leads", "new_revenue", "repeat_revenue", "revenue", "customers")
 """Weekly series the estimator can use: columns of `RunResult.timeseries`, and revenue = new + repeat."""
 

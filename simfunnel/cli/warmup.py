@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
                     help="weekly series to truncate: rep_utilization, won, leads, new_revenue, repeat_revenue, "
                     "revenue, customers (repeatable; default: rep_utilization and won)")  # fmt: skip
     sp.add_argument("--pilot-days", type=float, default=None,
-                    help="pilot length in days (default: five years, or twice the horizon if longer)")  # fmt: skip
+                    help="pilot length in days (default: three years, or twice the horizon if longer)")  # fmt: skip
     sp.add_argument("-n", "--replications", type=int, default=5, help="pilot runs averaged")
     sp.add_argument("--seed", type=int, default=1, help="root seed of the random numbers")
     sp.add_argument("--set", action="append", metavar="FIELD=VALUE",

@@ -154,7 +154,11 @@ def summary(
         elif reason != "won":
             out[LOST_KEYS[reason]] = float(counts[code])
     churned = float(inside(np.asarray(ledger.cust_end, dtype=float)).sum())
-    decided = np.asarray(ledger.decision_customer, dtype=np.int64)[inside(np.asarray(ledger.decision_day))]
+    decided = float(
+        len(np.unique(np.asarray(ledger.decision_customer, dtype=np.int64)[inside(np.asarray(ledger.decision_day))]))
+    )
+    if not ledger.decision_customer:  # a ledger built without `Ledger.decided` (by hand): its flags, whole run
+        decided = float(sum(ledger.cust_decided))
     out.update(
         revenue=revenue,
         new_revenue=new_rev,
@@ -162,7 +166,7 @@ def summary(
         repeat_purchases=float((pur["repeat"] & booked).sum()),
         customers_end=customers_at(ledger, hi) if not closed else float(np.isnan(np.asarray(ledger.cust_end)).sum()),
         churned=churned,
-        churn_rate=_ratio(churned, float(len(np.unique(decided)))),
+        churn_rate=_ratio(churned, decided),
         referrals=float((inside(b["arrival_day"]) & (b["channel"] == len(ledger.channel_names))).sum()),
         marketing_spend=spend,
         rep_cost=rep_cost,

@@ -57,7 +57,13 @@ class _Section(FrozenModel):
 class Simulation(_Section):
     """How long to simulate and how finely the market source batches arrivals."""
 
-    horizon_days: float = Field(730.0, gt=0, le=36_500, description="Simulated time span in days.")
+    horizon_days: float = Field(
+        730.0, gt=0, le=36_500, description="Measured time span in days: what every KPI, table and figure covers."
+    )
+    warmup_days: float = Field(
+        0.0, ge=0, le=3650, multiple_of=7, description="Whole weeks simulated before the horizon and left out of "
+        "every KPI (start-up transient: the run starts with an empty pipeline); 0 = none."
+    )  # fmt: skip
     cohort_days: float = Field(
         1.0, gt=0, le=30, description="Arrivals are evaluated by marketing in cohorts of this many days."
     )
@@ -82,7 +88,9 @@ class Market(_Section):
 
     buyers_per_year: float = Field(gt=0, description="Poisson rate of buyers entering the market (need trigger).")
     seasonality_amplitude: float = Field(0.0, ge=0, lt=1, description="Relative swing of the arrival rate over a year.")
-    seasonality_peak_day: float = Field(0.0, ge=0, lt=365, description="Day of year with the highest arrival rate.")
+    seasonality_peak_day: float = Field(
+        0.0, ge=0, lt=365, description="Day of year with the highest arrival rate (day 0: start of the horizon)."
+    )
     process_days: Distribution = Field(
         description="Purchase process length: need trigger -> decision deadline, in days."
     )
@@ -143,7 +151,9 @@ class Marketing(_Section):
     )
     channels: dict[str, Channel] = Field(min_length=1, description="Acquisition channels by name.")
     acquisition_stop_day: FloatOrInf = Field(
-        math.inf, ge=0, description="Day from which acquisition channel spend stops (inf = never)."
+        math.inf,
+        ge=0,
+        description="Day of the horizon (after any warm-up) from which acquisition channel spend stops (inf = never).",
     )
     engage_delay_days: Distribution = Field(
         default_factory=lambda: Exponential(mean=14.0), description="Days from need trigger to engagement."
@@ -351,11 +361,11 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _sizes(self) -> Scenario:
-        expected = self.market.buyers_per_year * self.simulation.horizon_days / 365
+        expected = self.market.buyers_per_year * (self.simulation.warmup_days + self.simulation.horizon_days) / 365
         if expected > MAX_EXPECTED_BUYERS:
             raise FieldValueError(
                 "market.buyers_per_year",
-                f"market.buyers_per_year x simulation.horizon_days/365 = {expected:,.0f} buyers; "
+                f"market.buyers_per_year x (simulation.warmup_days + horizon_days)/365 = {expected:,.0f} buyers; "
                 f"at most {MAX_EXPECTED_BUYERS:,} per run",
             )
         return self
@@ -433,8 +443,10 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not data:
         only = "" if not path.read_bytes().strip() else " (it holds only comments)"
         raise ScenarioError(
-            str(path), "", f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
-            '[organisation], or extends = "base.toml" to start from another scenario'
+            str(path),
+            "",
+            f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
+            '[organisation], or extends = "base.toml" to start from another scenario',
         )
     parent = data.pop("extends", None)
     if parent is None:

@@ -27,7 +27,8 @@ from simfunnel.scenario import Scenario
 @dataclass
 class RunResult:
     """One run: `.summary` (KPIs), `.buyers` (one row per buyer), `.timeseries` (weekly), `.channels`
-    (attribution) and `.activities` (rep work), the last four built on first access."""
+    (attribution) and `.activities` (rep work), the last four built on first access; `.by_year()` (KPIs per year).
+    All of them cover the horizon after any warm-up (`simulation.warmup_days`); `.ledger`, the whole run."""
 
     scenario: Scenario
     seed: int | None
@@ -60,6 +61,12 @@ class RunResult:
 
         return event_log(self, start_date)
 
+    def by_year(self) -> pd.DataFrame:
+        """KPIs per year of the horizon (tidy: year, days, metric, value); see `simfunnel.periods`."""
+        from simfunnel.periods import summary_by_year
+
+        return summary_by_year(self.ledger, self.scenario)
+
     def kpis(self) -> dict[str, object]:
         """Every KPI by its stable name (docs/pages/kpis.md), `lost_by_reason` as a table, per-channel attribution."""
         out: dict[str, object] = dict(self.summary)
@@ -74,7 +81,8 @@ ProbeHook = Callable[[World], object]
 
 @dataclass
 class Probe:
-    """Reads ``read(world)`` from the live model at each of ``times`` (days, increasing, before the horizon)
+    """Reads ``read(world)`` from the live model at each of ``times`` (days of the run, from the start of any
+    warm-up; increasing, before the run's end ``world.horizon``)
     and keeps the readings, in order, in ``values``. Pass it as ``simulate(..., probe=Probe(times, read))``."""
 
     times: Sequence[float]

@@ -88,7 +88,7 @@ def _k(name: str, label: str, unit: Unit, better: int, definition: str) -> tuple
 
 
 KPIS: Mapping[str, KPI] = MappingProxyType(dict([
-    _k("buyers", "In-market buyers", "count", 0, "Buyers who entered the market in the run, reached by us or not."),
+    _k("buyers", "In-market buyers", "count", 0, "Buyers who entered the market in the horizon (after any warm-up), reached by us or not."),
     _k("engaged", "Engaged buyers", "count", 1, "Buyers reached by marketing (anonymous engagement)."),
     _k("known", "Known buyers", "count", 1, "Engaged buyers who identified themselves (anonymous -> known)."),
     _k("mqls", "MQLs (leads)", "count", 0,
@@ -105,16 +105,16 @@ KPIS: Mapping[str, KPI] = MappingProxyType(dict([
        "Leads contacted after the buyer's deadline or after the buyer went cold."),
     _k("lost_to_competitor", "Lost to competitor", "count", -1,
        "Buyers who committed to a competitor before we won them, or whose deal was lost."),
-    _k("open", "Open at horizon", "count", 0, "Buyers still in their purchase process when the run ends."),
-    _k("revenue", "Revenue", "money", 1, "New-customer plus repeat revenue booked in the run."),
+    _k("open", "Open at horizon", "count", 0, "Buyers still in their purchase process at the end of the horizon."),
+    _k("revenue", "Revenue", "money", 1, "New-customer plus repeat revenue booked in the horizon."),
     _k("new_revenue", "New-customer revenue", "money", 1, "Revenue of first purchases (deals won)."),
     _k("repeat_revenue", "Repeat revenue", "money", 1, "Revenue of repeat purchases by customers."),
     _k("repeat_purchases", "Repeat purchases", "count", 1, "Number of repeat purchases."),
-    _k("customers_end", "Customers at the end", "count", 1, "Active customers at the end of the run."),
+    _k("customers_end", "Customers at the end", "count", 1, "Active customers at the end of the horizon."),
     _k("churned", "Customers churned", "count", -1,
-       "Customers who left in the run (a count: compare firms of different size by `churn_rate`)."),
+       "Customers who left in the horizon (a count: compare firms of different size by `churn_rate`)."),
     _k("churn_rate", "Churn rate", "share", -1,
-       "Customers churned / customers who had a repurchase decision in the run."),
+       "Customers churned / customers who had a repurchase decision in the horizon."),
     _k("referrals", "Referrals", "count", 1, "Referral leads customers brought in."),
     _k("marketing_spend", "Marketing spend", "money", 0, "Marketing budget spent (channels, nurture, retention, "
        "training)."),

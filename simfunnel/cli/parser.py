@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simfunnel.cli import commands, crm, documents, studies
+from simfunnel.cli import commands, crm, documents, studies, warmup
 
 FORMATS = ("table", "json", "csv")
 
@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _scenario_commands(sub)
     _study_commands(sub)
+    warmup.add_parser(sub, _sub)
     _document_commands(sub)
     _data_commands(sub)
     return p

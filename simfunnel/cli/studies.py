@@ -61,7 +61,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         exp.summary.to_csv(sys.stdout, index=False)
     else:
-        horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed)
+        horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
         print(f"sweep of {', '.join(fields)} on {sc.name}: {total} points {horizon}; {metric} mean [95 % CI]")
         rows = [[*(str(r[f]) for f in fields), fmt_kpi_ci(metric, r["mean"], r["ci_low"], r["ci_high"])]
                 for r in summ.to_dict(orient="records")]  # fmt: skip
@@ -88,7 +88,8 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         table.to_csv(sys.stdout, index=False)
         return 0
     how = "exact Shapley" if res.exact else f"Shapley over {res.permutations} sampled lever orders"
-    horizon = horizon_text([lo.simulation.horizon_days, hi.simulation.horizon_days], res.n_replications, args.seed)
+    horizon = horizon_text([lo.simulation.horizon_days, hi.simulation.horizon_days], res.n_replications, args.seed,
+                           [lo.simulation.warmup_days, hi.simulation.warmup_days])  # fmt: skip
     print(f"{kpi_label(metric)} [{metric}]: {lo.name} -> {hi.name}, {how}, {horizon}; mean [95 % CI]")
     rows = []
     for r in table.to_dict(orient="records"):
@@ -122,7 +123,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if args.format == "csv":
         res.table.to_csv(sys.stdout, index=False)
         return 0
-    horizon = horizon_text(sc.simulation.horizon_days, res.n_replications, args.seed)
+    horizon = horizon_text(sc.simulation.horizon_days, res.n_replications, args.seed, sc.simulation.warmup_days)
     print(f"best {kpi_label(objective)} [{objective}] split of {sc.name}: {len(res.table)} splits, {horizon} each")
     print_table(
         [[k, format_value(res.current_shares.get(k, 0), "share"), format_value(v, "share")]

@@ -89,7 +89,7 @@ def customer_process(world: World, k: int, key: int, value: float, channel: int,
     while True:
         if need_day > env.now:
             yield env.timeout(need_day - env.now)
-        ledger.cust_decided[k] = True  # a repurchase decision: buy again or churn
+        ledger.decided(k, env.now)  # a repurchase decision: buy again or churn
         if draws.uniform() < repeat_probability(world, checked[0]):
             ledger.purchase(env.now, value * ret.repeat_value_fraction, True, channel)
             need_day = env.now + draws.repurchase_days()

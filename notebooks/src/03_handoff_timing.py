@@ -13,7 +13,7 @@
 # the published figures. Every number quoted is computed in the cell that prints it.
 #
 # **Run time.** About `8 x replications` simulations of the scenario plus a small speed-to-lead experiment:
-# well under a minute on one core.
+# about 11 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
@@ -36,6 +36,7 @@ from simfunnel import compare, load_scenario, plots, simulate, validation
 from simfunnel.formatting import format_kpi, format_value
 from simfunnel.present import narrative
 from simfunnel.present.journeys import contact_timing, handoff_facts, response_buckets
+from simfunnel.vocabulary import KPIS
 
 plt.style.use("simfunnel.styles.presentation")
 
@@ -174,11 +175,18 @@ print(
 )
 
 # %% [markdown]
-# **Why can "too late" rise when the context is passed?** With the context passed, more leads are worked
-# to the end (none is written off as too early), so the reps are busier and some of the buyers they wait for
-# reach their deadline or choose a competitor before the sales process ends. The table above shows the rep
-# utilisation of each policy; notebook 04 shows what more reps would recover.
-#
+# **Does passing the context also lose buyers?** Two effects pull in opposite directions: no call comes too
+# early any more, but more leads are worked to the end (none is written off), so the reps are busier, and a
+# buyer the rep waits for can reach its deadline or choose a competitor before the sales process ends. The cell
+# below sets the changes side by side; notebook 04 shows what more reps would recover.
+
+# %%
+for metric in ("lost_too_late", "lost_to_competitor", "rep_utilization"):
+    print(
+        f"{KPIS[metric].label}, context and recycling against '{base}': {narrative.effect_text(exp, metric, 'context, recycle')}"
+    )
+
+# %% [markdown]
 # ### The same buyers with the context passed
 #
 # **How to read it.** As above, for the same market and buyers (same seed) under the policy "context,

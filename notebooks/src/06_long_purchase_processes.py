@@ -12,8 +12,8 @@
 # (replication *i* of every variant sees the same buyers). Every number quoted is computed in the cell that
 # prints it.
 #
-# **Run time.** `6 x replications` runs of each scenario plus one run each for the journeys: well under a
-# minute on one core.
+# **Run time.** `6 x replications` runs of each scenario plus one run each for the journeys: about 29 s on
+# one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:car_seat"  # first case (default: B2C car seat, a file path, or preset:NAME)

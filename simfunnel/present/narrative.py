@@ -109,14 +109,14 @@ def kpi_table(
     name: str | None = None,
 ) -> pd.DataFrame:
     """Mean KPIs of an experiment as a table for reading: one row per scenario (or swept value of ``key``), one
-    column per KPI headed by its label and unit, every value formatted in its unit ('3.21M', '25.3 %', '4.2 d').
+    column per KPI headed by its label, every value formatted in its unit ('3.21M', '25.3 %', '4.2 d').
 
     ``data``: an `Experiment` (compare or sweep) or its ``summary``; ``order``: the rows to show, in order
     (default: as run); ``name``: the index title (default: the key)."""
     wide, key = _means(data, key)
     rows = list(order) if order is not None else list(wide.index)
     out = pd.DataFrame(
-        {kpi(m).axis_label: [format_kpi(m, wide.loc[r, m]) if m in wide.columns else "n/a" for r in rows]
+        {kpi(m).label: [format_kpi(m, wide.loc[r, m]) if m in wide.columns else "n/a" for r in rows]
          for m in metrics},
         index=pd.Index(rows, name=name or key),
     )  # fmt: skip
@@ -127,7 +127,7 @@ def summary_table(summary: Mapping[str, float], metrics: Sequence[str]) -> pd.Da
     """The KPIs of one run (``RunResult.summary``) as a two-column table: the KPI's label and its value."""
     return pd.DataFrame(
         {"value": [format_kpi(m, summary.get(m, math.nan)) for m in metrics]},
-        index=pd.Index([kpi(m).axis_label for m in metrics], name="KPI"),
+        index=pd.Index([kpi(m).label for m in metrics], name="KPI"),
     )
 
 
@@ -164,14 +164,15 @@ def funnel_table(summary: Mapping[str, float], stages: Sequence[str] = FUNNEL_ST
     )
 
 
-def setting_text(value: Any) -> str:
-    """A scenario setting in words: 'on' / 'off', 'none' for an infinite limit, numbers without float noise."""
+def setting_text(value: Any, unit: str = "") -> str:
+    """A scenario setting in words: 'on' / 'off', 'none' for an infinite limit, numbers without float noise and
+    followed by ``unit`` ('1 h')."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float) and math.isinf(value):
         return "none"
-    if isinstance(value, float):
-        return f"{value:,.6g}"
+    if isinstance(value, int | float):
+        return f"{value:,.6g}" + (f" {unit}" if unit else "")
     return str(value)
 
 
@@ -181,8 +182,8 @@ def lever_table(siloed: Any, aligned: Any, names: Sequence[str] = ("siloed", "al
     orgs = [getattr(s, "organisation", s) for s in (siloed, aligned)]
     return pd.DataFrame(
         {
-            names[0]: [setting_text(getattr(orgs[0], n)) for n in LEVERS],
-            names[1]: [setting_text(getattr(orgs[1], n)) for n in LEVERS],
+            names[0]: [setting_text(getattr(orgs[0], n), "h" if n.endswith("_hours") else "") for n in LEVERS],
+            names[1]: [setting_text(getattr(orgs[1], n), "h" if n.endswith("_hours") else "") for n in LEVERS],
             "lever group": [next(label for label, members in LEVER_GROUPS.items() if n in members) for n in LEVERS],
         },
         index=pd.Index([lv.label for lv in LEVERS.values()], name="lever"),

@@ -10,7 +10,7 @@
 # Every number quoted below is computed from the simulation in the cell that prints it.
 #
 # **Run time.** One run of the preset takes well under a second; the comparison at the end runs
-# `replications` paired runs per variant. The whole notebook: about 7 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# `replications` paired runs per variant. The whole notebook: about 8 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:base"  # the client's scenario file (a file path, or preset:NAME for a shipped preset)

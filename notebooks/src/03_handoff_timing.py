@@ -13,7 +13,7 @@
 # the published figures. Every number quoted is computed in the cell that prints it.
 #
 # **Run time.** About `8 x replications` simulations of the scenario plus a small speed-to-lead experiment:
-# about 11 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# about 13 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the client's scenario (a file path, or preset:NAME for a shipped preset)

@@ -14,7 +14,7 @@
 # stopped half-way through a longer horizon, with and without the retention budget.
 #
 # **Run time.** The grid has a few dozen splits of `replications` runs each, the check and the renting
-# experiment a few dozen runs more: about 21 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# experiment a few dozen runs more: about 24 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:aligned"  # the client's scenario (a file path, or preset:NAME for a shipped preset)

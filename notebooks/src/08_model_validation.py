@@ -18,7 +18,7 @@
 # it lies within 4 standard errors of the theoretical or published value (a correct model fails a single
 # check about once in a few hundred runs). The interval shown is the 95 % confidence interval of the mean.
 #
-# **Run time.** The quick set of checks plus the curves below: about 23 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# **Run time.** The quick set of checks plus the curves below: about 24 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:base"  # the client's scenario: its speed-to-lead parameters and sales stage

@@ -28,6 +28,7 @@ from simfunnel.distributions import (
 )
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
+from simfunnel.presets import resolve
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
 from simfunnel.schema.scoring import Scoring
@@ -453,7 +454,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
-    parent_path = path.parent / parent
+    parent_path = resolve(parent, relative_to=path.parent)  # a file next to this one, or preset:NAME
     if not parent_path.is_file():
         raise ScenarioError(str(path), "extends", f"extended file {parent!r} not found (looked at {parent_path})")
     base = _read_with_extends(parent_path, (*chain, resolved))

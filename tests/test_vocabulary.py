@@ -142,5 +142,5 @@ def test_report_reads_the_sources_of_a_preset() -> None:
     """The report's 'source / rationale' column works for preset:NAME as for the file."""
     from simfunnel.present.report import field_sources
 
-    by_name, by_file = field_sources("preset:aligned"), field_sources(ROOT / "scenarios" / "aligned.toml")
+    by_name, by_file = field_sources(Path("preset:aligned")), field_sources(ROOT / "scenarios" / "aligned.toml")
     assert by_name.keys() == by_file.keys() and "organisation.pass_context" in by_name

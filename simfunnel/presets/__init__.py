@@ -31,7 +31,7 @@ def list_presets() -> list[str]:
 
 def is_preset(spec: str | Path) -> bool:
     """True when ``spec`` names a shipped preset (``preset:NAME``) rather than a file."""
-    return isinstance(spec, str) and spec.startswith(PREFIX)
+    return str(spec).startswith(PREFIX)
 
 
 def preset_path(spec: str) -> Path:

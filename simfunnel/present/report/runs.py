@@ -158,6 +158,9 @@ def simulate_report(
     ``"off"``) the attribution on the open executor ``ex``, then the representative runs; fills ``runs``."""
     from simfunnel.simulate import simulate
 
+    root = root_seed(seed)
+    submit = getattr(ex, "submit", None)  # warm local workers: the representative runs go alongside the others
+    representative = {x: submit(simulate, runs.scenarios[x], child_seed(root, 0)) for x in runs.names} if submit else {}
     t0 = time.perf_counter()
     runs.experiment = compare(runs.scenarios, n=runs.n, seed=seed, baseline=runs.baseline, executor=ex, cache=store)
     timings["compare"] = time.perf_counter() - t0
@@ -178,9 +181,20 @@ def simulate_report(
             )
         timings["attribution"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    root = root_seed(seed)
-    runs.representative = {x: simulate(runs.scenarios[x], child_seed(root, 0)) for x in names}
+    runs.representative = {x: _result_or_run(representative.get(x), runs.scenarios[x], root) for x in names}
     timings["representative_runs"] = time.perf_counter() - t0
+
+
+def _result_or_run(future: Any, scenario: Scenario, root: np.random.SeedSequence) -> Any:
+    """A representative run: the result of its ``future`` (run on a worker), else simulated here."""
+    from simfunnel.simulate import simulate
+
+    if future is not None:
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001, S110 - e.g. a broken pool: run it here instead
+            pass
+    return simulate(scenario, child_seed(root, 0))
 
 
 # ============================================================================================== model checks
@@ -211,10 +225,11 @@ def run_checks_records(seed: int) -> list[dict[str, Any]] | str:
 
 
 class ModelChecks:
-    """The quick model checks of `simfunnel.validation`: from the cache, else run - in a background process
-    (alongside the simulations, when ``background``) or here - and stored in the cache."""
+    """The quick model checks of `simfunnel.validation`: from the cache, else run - on the report's workers
+    (``submit``: an executor's `submit`, so the checks share the warm pool with the simulations), in a background
+    process of their own (``background``), or here - and stored in the cache."""
 
-    def __init__(self, seed: int, store: Any, background: bool) -> None:
+    def __init__(self, seed: int, store: Any, background: bool, submit: Any = None) -> None:
         self.seed, self.store = seed, store
         self.key = _validation_key()
         self.result: list[dict[str, Any]] | str | None = None
@@ -228,7 +243,9 @@ class ModelChecks:
             if isinstance(got, list):
                 self.result = got
                 return
-        if background:
+        if submit is not None:
+            self._future = submit(run_checks_records, seed)
+        elif background:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 

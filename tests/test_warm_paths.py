@@ -58,3 +58,30 @@ def test_a_run_submitted_to_the_workers_is_the_local_run():
         k: v for k, v in local.summary.items() if k not in skip
     }
     pd.testing.assert_frame_equal(remote.buyers, local.buyers)
+
+
+def test_the_report_runs_replication_zero_once(tmp_path, monkeypatch):
+    import importlib
+
+    from simfunnel.experiments.cache import ResultCache
+    from simfunnel.experiments.executors import SerialExecutor
+    from simfunnel.present.report.runs import ReportRuns, simulate_report
+
+    sim = importlib.import_module("simfunnel.simulate")
+    real, calls = sim.simulate, []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim, "simulate", counting)
+    scns = {x: load_scenario(ROOT / "scenarios" / f"{x}.toml").with_overrides(SHORT) for x in ("siloed", "aligned")}
+    runs = ReportRuns(scns, {x: None for x in scns}, "siloed", 3)
+    store = ResultCache(tmp_path / "cache")
+    timings: dict[str, float] = {}
+    simulate_report(runs, SerialExecutor(progress=False), seed=1, store=store, attribution="off", attribution_n=2,
+                    permutations=2, metric="profit", timings=timings)  # fmt: skip
+    assert len(calls) == 6  # 2 scenarios x 3 replications: the representative runs are the comparison's first
+    assert set(runs.representative) == {"siloed", "aligned"} and store.writes == 6
+    rep0 = runs.experiment.runs.query("replication == 0 and scenario == 'aligned' and metric == 'profit'")
+    assert rep0["value"].item() == runs.representative["aligned"].summary["profit"]

@@ -3,8 +3,9 @@ of a scenario and see the KPIs, the funnel and the lost deals move.
 
 `what_if` is the engine (plain Python, no widgets, testable headless). It applies the controls with
 `Scenario.with_overrides` and runs the what-if and the unchanged base through the public experiment API,
-`simfunnel.compare` (serial, paired: replication *i* of both sees the same buyers - common random numbers - and
-repeated settings come from the result cache). It returns a `WhatIf`: ``.summary`` (tidy KPI table with 95 %
+`simfunnel.compare` (paired: replication *i* of both sees the same buyers - common random numbers; serial, or on
+the warm worker pool with ``executor="processes"``; repeated settings, and the unchanged base arm when another
+lever is toggled, come from the result cache). It returns a `WhatIf`: ``.summary`` (tidy KPI table with 95 %
 CIs, from ``exp.summary``), ``.diffs`` (paired differences what-if - base, from ``exp.diffs``), ``.figures``
 (funnel, lost reasons, headline KPIs) and ``.text`` (the headline numbers in one sentence).
 

@@ -275,3 +275,14 @@ def test_chunked_runs_equal_serial_runs_bit_for_bit():
     par = replicate(scn, 9, seed=4, executor="processes", workers=2, progress=False)  # chunks of 2 and 1
     ser = replicate(scn, 9, seed=4, executor="serial", progress=False)
     pd.testing.assert_frame_equal(stable(par.runs), stable(ser.runs))
+
+
+def test_one_shared_pool_at_a_time():
+    from simfunnel.experiments.pools import open_pools, shared_pool, shutdown_pools
+
+    shutdown_pools()
+    first = shared_pool(1)
+    assert shared_pool(1) is first
+    second = shared_pool(2)
+    assert second is not first and open_pools() == 1
+    shutdown_pools()

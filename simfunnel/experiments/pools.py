@@ -1,4 +1,4 @@
-"""Warm worker processes, reused across experiments: one process pool per (start method, size) per Python process.
+"""Warm worker processes, reused across experiments: one shared process pool per Python process.
 
 Starting a worker costs more than a run of a small scenario: a fresh interpreter imports numpy, pandas, SimPy and
 simfunnel (~1-2 s of CPU each). `shared_pool` therefore keeps its pools open for the life of the process - the
@@ -54,11 +54,19 @@ def pool_context(method: str | None = None) -> BaseContext:
 
 
 def shared_pool(workers: int, method: str | None = None) -> ProcessPoolExecutor:
-    """The process-wide pool of ``workers`` processes for ``method``, created on first use and kept warm."""
+    """The process-wide pool of ``workers`` processes for ``method``, created on first use and kept warm. There
+    is one shared pool at a time: asking for another size or start method replaces it (the old one finishes
+    the work already given to it, then its workers exit)."""
     key = (pool_context(method).get_start_method(), int(workers))
     with _LOCK:
         pool = _POOLS.get(key)
-        if pool is None or getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False):
+        if pool is not None and (getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False)):
+            del _POOLS[key]
+            pool = None
+        if pool is None:
+            for old in _POOLS.values():
+                old.shutdown(wait=False, cancel_futures=False)
+            _POOLS.clear()
             pool = ProcessPoolExecutor(max_workers=key[1], mp_context=pool_context(key[0]))
             _POOLS[key] = pool
         return pool

@@ -286,3 +286,14 @@ def test_one_shared_pool_at_a_time():
     second = shared_pool(2)
     assert second is not first and open_pools() == 1
     shutdown_pools()
+
+
+def test_an_edited_source_tree_gets_fresh_workers(monkeypatch):
+    from simfunnel.experiments import pools
+
+    pools.shutdown_pools()
+    first = pools.shared_pool(1)
+    monkeypatch.setattr(pools, "source_signature", lambda: 12345)  # as if a model file had been edited
+    second = pools.shared_pool(1)
+    assert second is not first and pools.open_pools() == 1
+    pools.shutdown_pools()

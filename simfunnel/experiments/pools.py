@@ -6,8 +6,8 @@ report's comparison, attribution and model checks, the points of a sweep and suc
 use the same workers - and `shutdown_pools` (registered with `atexit`) closes them at exit.
 
 The start method is ``forkserver`` where the platform has it (Linux, macOS), else ``spawn``. The fork server
-imports `PRELOAD` once; every worker is then forked from it with those modules already in memory, so a worker is
-ready in milliseconds. Both methods are safe with the threads that Jupyter, tqdm and Dask start (plain ``fork`` is
+imports `PRELOAD` (numpy, pandas, SimPy, pydantic) once; every worker is then forked from it with those already in
+memory and only imports simfunnel itself. Both methods are safe with the threads that Jupyter, tqdm and Dask start (plain ``fork`` is
 not), and both re-import the main script in each worker (see `simfunnel.experiments.mainguard`).
 
 A worker's environment is the parent's at the time the worker (or the fork server) started: environment variables
@@ -21,6 +21,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
 __all__ = [
     "PRELOAD",
@@ -30,12 +31,16 @@ __all__ = [
     "release_pool",
     "shared_pool",
     "shutdown_pools",
+    "source_signature",
 ]
 
-PRELOAD = ("numpy", "pandas", "simpy", "simfunnel.simulate", "simfunnel.experiments.executors")
-"""Modules the fork server imports once, before forking workers (a missing one is skipped silently)."""
+PRELOAD = ("numpy", "pandas", "simpy", "pydantic")
+"""Modules the fork server imports once, before forking workers (a missing one is skipped silently). simfunnel
+itself is not among them: each worker imports it (~0.2 s, once per worker), so that a pool started after an edit
+of the source runs the edited code (`shared_pool` replaces its pool when the package's files change)."""
 
-_POOLS: dict[tuple[str, int], ProcessPoolExecutor] = {}
+_PACKAGE = Path(__file__).resolve().parent.parent
+_POOLS: dict[tuple[str, int, int], ProcessPoolExecutor] = {}
 _LOCK = threading.Lock()
 
 
@@ -55,9 +60,10 @@ def pool_context(method: str | None = None) -> BaseContext:
 
 def shared_pool(workers: int, method: str | None = None) -> ProcessPoolExecutor:
     """The process-wide pool of ``workers`` processes for ``method``, created on first use and kept warm. There
-    is one shared pool at a time: asking for another size or start method replaces it (the old one finishes
-    the work already given to it, then its workers exit)."""
-    key = (pool_context(method).get_start_method(), int(workers))
+    is one shared pool at a time: asking for another size or start method, or a change of simfunnel's source files
+    since the pool started (a model edited in a notebook session), replaces it (the old one finishes the work
+    already given to it, then its workers exit)."""
+    key = (pool_context(method).get_start_method(), int(workers), source_signature())
     with _LOCK:
         pool = _POOLS.get(key)
         if pool is not None and (getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False)):
@@ -70,6 +76,18 @@ def shared_pool(workers: int, method: str | None = None) -> ProcessPoolExecutor:
             pool = ProcessPoolExecutor(max_workers=key[1], mp_context=pool_context(key[0]))
             _POOLS[key] = pool
         return pool
+
+
+def source_signature() -> int:
+    """A cheap fingerprint of simfunnel's source files (paths, sizes, modification times; ~1 ms)."""
+    files = []
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        files.append((str(path), st.st_size, st.st_mtime_ns))
+    return hash(tuple(files))
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

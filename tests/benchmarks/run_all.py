@@ -45,9 +45,10 @@ TABLE = {  # row: (what, measured before, goal)
 
 
 # ============================================================================================== child workloads
-def _stable_means(summary: Any) -> list[float]:
+def _stable_means(summary: Any) -> list[float | None]:
+    """The means of every metric but ``wall_seconds`` (NaN as None, so that lists compare exactly)."""
     rows = summary[summary["metric"] != "wall_seconds"]
-    return [float(x) for x in rows["mean"].tolist()]
+    return [None if x != x else float(x) for x in rows["mean"].tolist()]
 
 
 def scaled(base: Any, k: float) -> Any:

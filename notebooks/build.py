@@ -10,6 +10,11 @@ prints the same outputs.
     .venv/bin/python notebooks/build.py                 # all notebooks
     .venv/bin/python notebooks/build.py 02 05           # only those whose name starts with 02 or 05
     .venv/bin/python notebooks/build.py --no-execute    # convert only (outputs dropped)
+    .venv/bin/python notebooks/build.py --figures-only  # only the README figures
+
+A full build (no prefixes given) also redraws the README figures `notebooks/figures/siloed_vs_aligned.png` and
+`lost_reasons.png` from the shipped siloed and aligned presets (the comparison of notebook 02: 10 paired
+replications, seed 2).
 
 Needs jupytext (in the ``dev`` extra). Re-run it whenever the model, a scenario preset, numpy, pandas or
 matplotlib changes: the stored outputs are what CI compares against.
@@ -82,11 +87,35 @@ def stderr_cells(path: Path) -> list[int]:
     ]
 
 
+def readme_figures(n: int = 10, seed: int = 2) -> list[Path]:
+    """Redraw the README figures from the shipped presets: the key results of siloed vs aligned and where the
+    buyers go (the comparison notebook 02 runs with its default parameters)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simfunnel import compare, load_scenario, plots
+
+    pair = {name: load_scenario(f"preset:{name}") for name in ("siloed", "aligned")}
+    exp = compare(pair, n=n, seed=seed, executor="serial", progress=False)
+    out = HERE / "figures"
+    out.mkdir(exist_ok=True)
+    paths = [out / "siloed_vs_aligned.png", out / "lost_reasons.png"]
+    for fig, path in zip((plots.compare_kpis(exp), plots.lost_reasons(exp.summary)), paths, strict=True):
+        plots.save_figure(fig, path, dpi=100)
+        matplotlib.pyplot.close(fig)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("only", nargs="*", help="prefixes of the notebooks to build (default: all)")
     ap.add_argument("--no-execute", action="store_true", help="convert only, do not execute")
+    ap.add_argument("--figures-only", action="store_true", help="only redraw the README figures")
     args = ap.parse_args(argv)
+    if args.figures_only:
+        for path in readme_figures():
+            print(f"{path.relative_to(HERE)}: drawn")
+        return 0
     sources = sorted(p for p in SRC.glob("[0-9][0-9]_*.py") if not args.only or p.stem.startswith(tuple(args.only)))
     if not sources:
         print("no notebook sources matched", file=sys.stderr)
@@ -110,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             status = 1
+    if not args.only and not args.no_execute:
+        for path in readme_figures():
+            print(f"{path.relative_to(HERE)}: drawn")
     return status
 
 

@@ -1,31 +1,10 @@
-"""Deprecated: use `simfunnel.experiments.cache` (this module re-exports it).
+"""Deprecated: use `simfunnel.experiments.cache` (this module forwards to it).
 
 Tests that replace module globals (``_PACKAGE``) must patch `simfunnel.experiments.cache` itself."""
 
-from simfunnel.experiments.cache import (
-    LABEL_FIELDS,
-    MODEL_SOURCES,
-    CacheLike,
-    ResultCache,
-    cache_enabled,
-    canonical_json,
-    default_cache_dir,
-    invalidate_fingerprint,
-    model_fingerprint,
-    resolve_cache,
+from simfunnel.compat import forward
+
+__getattr__, __dir__ = forward(
+    "simfunnel.experiments.cache",
+    {"_invalidate_fingerprint": "invalidate_fingerprint", "LABEL_FIELDS": "simfunnel.experiments.cache:LABEL_FIELDS"},
 )
-
-_invalidate_fingerprint = invalidate_fingerprint
-
-__all__ = [
-    "LABEL_FIELDS",
-    "MODEL_SOURCES",
-    "CacheLike",
-    "ResultCache",
-    "cache_enabled",
-    "canonical_json",
-    "default_cache_dir",
-    "invalidate_fingerprint",
-    "model_fingerprint",
-    "resolve_cache",
-]

@@ -1,29 +1,8 @@
-"""Deprecated: use `simfunnel.present.explorer` (the what-if explorer). Re-exports its public names."""
+"""Deprecated: use `simfunnel.present.explorer` (the what-if explorer). Forwards its public names."""
 
-from simfunnel.present.explorer import (
-    ALIGNED_LEVERS,
-    BASE,
-    HEADLINE_KPIS,
-    SILOED_LEVERS,
-    WHAT_IF,
-    ExplorerUI,
-    WhatIf,
-    explorer_widgets,
-    lever_value,
-    normalise_shares,
-    what_if,
+from simfunnel.compat import forward
+
+__getattr__, __dir__ = forward(
+    "simfunnel.present.explorer",
+    {name: f"simfunnel.present.explorer:{name}" for name in ("BASE", "WHAT_IF", "HEADLINE_KPIS")},
 )
-
-__all__ = [
-    "ALIGNED_LEVERS",
-    "BASE",
-    "HEADLINE_KPIS",
-    "SILOED_LEVERS",
-    "WHAT_IF",
-    "ExplorerUI",
-    "WhatIf",
-    "explorer_widgets",
-    "lever_value",
-    "normalise_shares",
-    "what_if",
-]

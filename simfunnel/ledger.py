@@ -13,7 +13,7 @@ import numpy as np
 
 from simfunnel.errors import ConservationError
 
-# Terminal states, in the order of DESIGN.md section 4 (code -> name).
+# Terminal states, in the order of docs/pages/model.md#terminal-states (code -> name).
 TERMINAL_STATES = ("won", "never_reached", "dropped", "too_early", "too_late", "lost_to_competitor", "open")
 WON, NEVER_REACHED, DROPPED, TOO_EARLY, TOO_LATE, LOST, OPEN = range(len(TERMINAL_STATES))
 PENDING = -1
@@ -103,11 +103,14 @@ class BuyerTable:
 
 @dataclass
 class Ledger:
-    """Everything a run recorded; `check()` proves nothing was lost."""
+    """Everything a run recorded; `check()` proves nothing was lost. Times are days since the start of the run;
+    the measured window is [`start`, `horizon`] (`start` = the warm-up, 0 without one). The ledger holds the whole
+    run (conservation covers it); `simfunnel.metrics` counts the window only."""
 
     horizon: float
     buyers: BuyerTable
     channel_names: tuple[str, ...]
+    start: float = 0.0
     # rep activities
     act_rep: list[int] = field(default_factory=list)
     act_start: list[float] = field(default_factory=list)
@@ -124,10 +127,14 @@ class Ledger:
     cust_start: list[float] = field(default_factory=list)
     cust_end: list[float] = field(default_factory=list)
     cust_decided: list[bool] = field(default_factory=list)
+    # every repurchase decision (customer index, day): which customers decided within a window
+    decision_customer: list[int] = field(default_factory=list)
+    decision_day: list[float] = field(default_factory=list)
     initial_customers: int = 0
     referrals: int = 0
     # money
     spend_by_item: dict[str, float] = field(default_factory=dict)
+    spend_at_start: dict[str, float] = field(default_factory=dict)  # booked by `start` (empty: start 0)
     budget_expected: float = 0.0
     rep_cost: float = 0.0
     sim_events: int = 0
@@ -145,6 +152,24 @@ class Ledger:
         self.pur_amount.append(amount)
         self.pur_repeat.append(repeat)
         self.pur_channel.append(channel)
+
+    def decided(self, customer: int, day: float) -> None:
+        """Customer `customer` made a repurchase decision (buy again or churn) on `day`."""
+        self.cust_decided[customer] = True
+        self.decision_customer.append(customer)
+        self.decision_day.append(day)
+
+    def window_spend(self) -> dict[str, float]:
+        """Marketing spend by item booked within the window [start, horizon]."""
+        if not self.spend_at_start:
+            return dict(self.spend_by_item)
+        return {k: v - self.spend_at_start.get(k, 0.0) for k, v in self.spend_by_item.items()}
+
+    def window_rep_cost(self) -> float:
+        """The reps' cost over the window [start, horizon] (`rep_cost` is the whole run's)."""
+        if not self.start:
+            return self.rep_cost
+        return self.rep_cost * (self.horizon - self.start) / self.horizon
 
     def activities(self) -> dict[str, np.ndarray]:
         return {
@@ -200,6 +225,8 @@ class Ledger:
             or (~np.isnan(ended) & ~np.asarray(self.cust_decided, dtype=bool)).any()
         ):
             raise ConservationError("a customer churned without a repurchase decision")
+        if len(np.unique(np.asarray(self.decision_customer, dtype=np.int64))) != int(sum(self.cust_decided)):
+            raise ConservationError("customers with a logged repurchase decision != customers who decided")
         if (b["channel"][won] < 0).any():
             raise ConservationError("a won buyer has no source channel (its purchases would count as the initial base)")
         spend = sum(self.spend_by_item.values())

@@ -29,60 +29,18 @@ from types import ModuleType
 from typing import Any
 
 from simfunnel import formatting
+from simfunnel.compat import forward
 from simfunnel.formatting import format_value
 from simfunnel.present import style as _style
-from simfunnel.present.capacity import rep_utilization, staffing_curve
-from simfunnel.present.comparison import attribution_waterfall, compare_kpis, paired_differences
-from simfunnel.present.funnel import funnel, journey_timeline, lost_reasons
-from simfunnel.present.labels import FIELD_LABELS as _FIELD_LABELS
-from simfunnel.present.labels import LEVER_LABELS
-from simfunnel.present.labels import field_label as _field_label
-from simfunnel.present.labels import kpi_info as _metric_info
-from simfunnel.present.labels import lever_label as _lever_label
-from simfunnel.present.money import acquisition_stop, budget_heatmap, budget_response, budget_splits, revenue_over_time
-from simfunnel.present.style import (
-    OKABE_ITO,
-    SCENARIO_COLORS,
-    STATE_COLORS,
-    STATE_LABELS,
-    save_figure,
-    scenario_colors,
-    use_presentation_style,
-)
-from simfunnel.present.timing import contact_wait, lead_wait, speed_to_lead_curve
-from simfunnel.present.timing import observed_buckets as _observed_buckets
-from simfunnel.present.validation import erlang_c
 from simfunnel.vocabulary import KPIS as _KPIS
 
-__all__ = [
-    "CURRENCY",  # noqa: F822 (a setting forwarded by _PlotsModule)
-    "LEVER_LABELS",
-    "OKABE_ITO",
-    "SCENARIO_COLORS",
-    "STATE_COLORS",
-    "STATE_LABELS",
-    "STYLE",  # noqa: F822
-    "acquisition_stop",
-    "attribution_waterfall",
-    "budget_heatmap",
-    "budget_response",
-    "budget_splits",
-    "compare_kpis",
-    "contact_wait",
-    "erlang_c",
-    "funnel",
-    "journey_timeline",
-    "lead_wait",
-    "lost_reasons",
-    "paired_differences",
-    "rep_utilization",
-    "revenue_over_time",
-    "save_figure",
-    "scenario_colors",
-    "speed_to_lead_curve",
-    "staffing_curve",
-    "use_presentation_style",
-]
+_FAMILIES = ("funnel", "timing", "capacity", "comparison", "money", "validation", "style", "labels")
+_forward, _dir = forward(
+    [f"simfunnel.present.{family}" for family in _FAMILIES],
+    {"_FIELD_LABELS": "FIELD_LABELS", "_field_label": "field_label", "_metric_info": "kpi_info",
+     "_lever_label": "lever_label", "_observed_buckets": "observed_buckets"},
+)  # fmt: skip
+_SETTINGS = {"CURRENCY": (formatting, "CURRENCY"), "STYLE": (_style, "STYLE")}
 
 _METRICS: dict[str, tuple[str, str, int]] = {name: (k.label, k.unit, k.better) for name, k in _KPIS.items()}
 """Deprecated: KPI -> (label, unit, better); use `simfunnel.vocabulary.KPIS`."""
@@ -93,18 +51,20 @@ def _fmt(v: Any, kind: str, signed: bool = False) -> str:
     return format_value(v, kind, signed=signed)
 
 
-_ALIASES = (_fmt, _FIELD_LABELS, _field_label, _metric_info, _lever_label, _observed_buckets)  # kept public above
-_SETTINGS = {"CURRENCY": (formatting, "CURRENCY"), "STYLE": (_style, "STYLE")}
-
-
 class _PlotsModule(ModuleType):
-    """This module, with ``CURRENCY`` and ``STYLE`` forwarded to the one setting each (reads and writes)."""
+    """This module, forwarding to `simfunnel.present`, with ``CURRENCY`` and ``STYLE`` forwarded to the one setting
+    each (reads and writes)."""
 
     def __getattr__(self, name: str) -> Any:
         if name in _SETTINGS:
             owner, attr = _SETTINGS[name]
             return getattr(owner, attr)
-        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        if name == "__all__":
+            return sorted([*_forward("__all__"), *_SETTINGS])
+        return _forward(name)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_dir(), *_SETTINGS})
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _SETTINGS:

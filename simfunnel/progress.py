@@ -1,15 +1,5 @@
-"""Deprecated: use `simfunnel.experiments.progress` (this module re-exports it, including ``_NoBar``)."""
+"""Deprecated: use `simfunnel.experiments.progress` (this module forwards to it, including ``_NoBar``)."""
 
-from simfunnel.experiments.progress import (
-    LOG_INTERVAL,
-    LogBar,
-    NoBar,
-    in_jupyter_kernel,
-    make_bar,
-    progress_enabled,
-    progress_mode,
-)
+from simfunnel.compat import forward
 
-_NoBar = NoBar
-
-__all__ = ["LOG_INTERVAL", "LogBar", "NoBar", "in_jupyter_kernel", "make_bar", "progress_enabled", "progress_mode"]
+__getattr__, __dir__ = forward("simfunnel.experiments.progress", {"_NoBar": "NoBar"})

@@ -28,6 +28,9 @@ from simfunnel.distributions import (
 )
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
+from simfunnel.schema.context import Context
+from simfunnel.schema.interactions import check_interactions
+from simfunnel.schema.scoring import Scoring
 
 __all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
            "parse_override"]  # fmt: skip
@@ -54,7 +57,13 @@ class _Section(FrozenModel):
 class Simulation(_Section):
     """How long to simulate and how finely the market source batches arrivals."""
 
-    horizon_days: float = Field(730.0, gt=0, le=36_500, description="Simulated time span in days.")
+    horizon_days: float = Field(
+        730.0, gt=0, le=36_500, description="Measured time span in days: what every KPI, table and figure covers."
+    )
+    warmup_days: float = Field(
+        0.0, ge=0, le=3650, multiple_of=7, description="Whole weeks simulated before the horizon and left out of "
+        "every KPI (start-up transient: the run starts with an empty pipeline); 0 = none."
+    )  # fmt: skip
     cohort_days: float = Field(
         1.0, gt=0, le=30, description="Arrivals are evaluated by marketing in cohorts of this many days."
     )
@@ -79,13 +88,17 @@ class Market(_Section):
 
     buyers_per_year: float = Field(gt=0, description="Poisson rate of buyers entering the market (need trigger).")
     seasonality_amplitude: float = Field(0.0, ge=0, lt=1, description="Relative swing of the arrival rate over a year.")
-    seasonality_peak_day: float = Field(0.0, ge=0, lt=365, description="Day of year with the highest arrival rate.")
+    seasonality_peak_day: float = Field(
+        0.0, ge=0, lt=365, description="Day of year with the highest arrival rate (day 0: start of the horizon)."
+    )
     process_days: Distribution = Field(
         description="Purchase process length: need trigger -> decision deadline, in days."
     )
     value: Distribution = Field(description="Deal value of a first purchase, currency.")
     fit_alpha: float = Field(2.0, gt=0, description="Beta(alpha, beta) distribution of buyer fit in 0..1.")
     fit_beta: float = Field(2.0, gt=0, description="Beta(alpha, beta) distribution of buyer fit in 0..1.")
+    intent_alpha: float = Field(2.0, gt=0, description="Beta(alpha, beta) of buyer intent in 0..1 (scored, wins).")
+    intent_beta: float = Field(2.0, gt=0, description="Beta(alpha, beta) of buyer intent in 0..1 (scored, wins).")
     ready_at: float = Field(
         0.57,
         gt=0,
@@ -118,19 +131,6 @@ class Nurture(_Section):
     lift: HillCurve = Field(description="Readiness/preference lift as a function of nurture spend/year.")
 
 
-class Scoring(_Section):
-    """Lead score = fit_weight*fit + (1-fit_weight)*readiness + noise; MQL when above the threshold."""
-
-    fit_weight: float = Field(0.5, ge=0, le=1, description="Weight of fit in the score (the rest: readiness).")
-    noise_sd: float = Field(0.15, ge=0, le=1, description="Sd of scoring noise with no CRM learning.")
-    min_noise_fraction: float = Field(
-        0.3, ge=0, le=1, description="Noise left once CRM outcomes have fully trained the score."
-    )
-    learning_half_outcomes: float = Field(
-        200.0, gt=0, description="Logged outcomes after which half the learnable noise is gone."
-    )
-
-
 class SpeedToLead(_Section):
     """Chance a hand-raiser is still engaged after a response delay d (wall-clock hours):
     floor + (1 - floor) * exp(-d / decay_hours). Derived from HBR 2011 (see docs in scenarios/base.toml)."""
@@ -151,7 +151,9 @@ class Marketing(_Section):
     )
     channels: dict[str, Channel] = Field(min_length=1, description="Acquisition channels by name.")
     acquisition_stop_day: FloatOrInf = Field(
-        math.inf, ge=0, description="Day from which acquisition channel spend stops (inf = never)."
+        math.inf,
+        ge=0,
+        description="Day of the horizon (after any warm-up) from which acquisition channel spend stops (inf = never).",
     )
     engage_delay_days: Distribution = Field(
         default_factory=lambda: Exponential(mean=14.0), description="Days from need trigger to engagement."
@@ -249,7 +251,8 @@ class FollowUp(_Section):
 
 class WinModel(_Section):
     """Logit of winning = intercept + fit*fit + readiness*(readiness - ready_at) + context*[context known]
-    + skill*training uplift + time_left*(share of process left) + preference*nurture lift."""
+    + skill*training uplift + time_left*(share of process left) + preference*nurture lift
+    + intent*(intent - mean intent). The context term counts for a buyer who stated a timeline."""
 
     intercept: float = -1.5
     fit: float = 2.0
@@ -258,6 +261,7 @@ class WinModel(_Section):
     skill: float = 1.0
     time_left: float = 1.0
     preference: float = 1.0
+    intent: float = Field(2.0, description="Logit per unit of buyer intent (centred on the market's mean intent).")
 
 
 class Sales(_Section):
@@ -310,15 +314,15 @@ class Money(_Section):
 
 
 class Organisation(_Section):
-    """The alignment levers of DESIGN.md section 3, each its own field so they can be switched one at a time."""
+    """The alignment levers (docs/pages/model.md#organisation-levers), each its own field: switched one at a time."""
 
     mql_threshold: float = Field(ge=0, le=1, description="Lead score needed for an MQL.")
     handoff: Literal["batch", "realtime"] = Field(description="Weekly list or real-time routing of MQLs.")
     batch_interval_days: float = Field(7.0, gt=0, le=365, description="Days between batch handoffs.")
     pass_context: bool = Field(description="Deadline and readiness passed to the rep at handoff.")
     response_sla_hours: FloatOrInf = Field(
-        description="Hand-raisers routed in real time with top priority, target response in working hours; "
-        "inf = no SLA."
+        description="Response target for hand-raisers and referrals, working hours (inf = no SLA): routed in real "
+        "time, always followed up, the call planned within the SLA and served first when its deadline comes."
     )
     queue_policy: Literal["fifo", "deadline", "score"] = Field(description="Order in which reps work their queue.")
     too_early: Literal["drop", "recycle"] = Field(description="What happens to a lead contacted before it is ready.")
@@ -353,14 +357,15 @@ class Scenario(FrozenModel):
     retention: Retention = Field(default_factory=Retention)
     money: Money = Field(default_factory=Money)
     organisation: Organisation
+    context: Context = Field(default_factory=Context)
 
     @model_validator(mode="after")
     def _sizes(self) -> Scenario:
-        expected = self.market.buyers_per_year * self.simulation.horizon_days / 365
+        expected = self.market.buyers_per_year * (self.simulation.warmup_days + self.simulation.horizon_days) / 365
         if expected > MAX_EXPECTED_BUYERS:
             raise FieldValueError(
                 "market.buyers_per_year",
-                f"market.buyers_per_year x simulation.horizon_days/365 = {expected:,.0f} buyers; "
+                f"market.buyers_per_year x (simulation.warmup_days + horizon_days)/365 = {expected:,.0f} buyers; "
                 f"at most {MAX_EXPECTED_BUYERS:,} per run",
             )
         return self
@@ -393,6 +398,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         _set_dotted(data, key, value, source=str(path))
     scenario = _validate(data, source=str(path))
     check_plausibility(scenario.to_dict(), source=shown, stacklevel=2)
+    check_interactions(scenario, source=shown, stacklevel=2)
     return scenario
 
 
@@ -437,8 +443,10 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not data:
         only = "" if not path.read_bytes().strip() else " (it holds only comments)"
         raise ScenarioError(
-            str(path), "", f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
-            '[organisation], or extends = "base.toml" to start from another scenario'
+            str(path),
+            "",
+            f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
+            '[organisation], or extends = "base.toml" to start from another scenario',
         )
     parent = data.pop("extends", None)
     if parent is None:

@@ -28,7 +28,8 @@ from simfunnel.scenario import Scenario
 @dataclass
 class RunResult:
     """One run: `.summary` (KPIs), `.buyers` (one row per buyer), `.timeseries` (weekly), `.channels`
-    (attribution) and `.activities` (rep work), the last four built on first access."""
+    (attribution) and `.activities` (rep work), the last four built on first access; `.by_year()` (KPIs per year).
+    All of them cover the horizon after any warm-up (`simulation.warmup_days`); `.ledger`, the whole run."""
 
     scenario: Scenario
     seed: int | None
@@ -55,8 +56,20 @@ class RunResult:
     def lost_by_reason(self) -> dict[str, float]:
         return {reason: self.summary[key] for reason, key in metrics.LOST_KEYS.items()}
 
+    def event_log(self, start_date: str = "2025-01-01") -> pd.DataFrame:
+        """The buyer journeys as a process-mining event log, day 0 = `start_date` (`simfunnel.data.event_log`)."""
+        from simfunnel.data.eventlog import event_log
+
+        return event_log(self, start_date)
+
+    def by_year(self) -> pd.DataFrame:
+        """KPIs per year of the horizon (tidy: year, days, metric, value); see `simfunnel.periods`."""
+        from simfunnel.periods import summary_by_year
+
+        return summary_by_year(self.ledger, self.scenario)
+
     def kpis(self) -> dict[str, object]:
-        """Every KPI by its DESIGN.md name (with `lost_by_reason` as a table and per-channel attribution)."""
+        """Every KPI by its stable name (docs/pages/kpis.md), `lost_by_reason` as a table, per-channel attribution."""
         out: dict[str, object] = dict(self.summary)
         out["lost_by_reason"] = self.lost_by_reason
         out["channels"] = self.channels.to_dict(orient="records")
@@ -69,7 +82,8 @@ ProbeHook = Callable[[World], object]
 
 @dataclass
 class Probe:
-    """Reads ``read(world)`` from the live model at each of ``times`` (days, increasing, before the horizon)
+    """Reads ``read(world)`` from the live model at each of ``times`` (days of the run, from the start of any
+    warm-up; increasing, before the run's end ``world.horizon``)
     and keeps the readings, in order, in ``values``. Pass it as ``simulate(..., probe=Probe(times, read))``."""
 
     times: Sequence[float]

@@ -56,6 +56,14 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
     return UnknownNameError(f"{name!r} is not a {kind}{hint or '.'} The {kind}s are: {', '.join(known)}")
 
 
+def _entry(kind: str, name: str, table: Mapping[str, Any]) -> Any:
+    """``table[name]``, else `UnknownNameError` naming the ``kind`` with a did-you-mean."""
+    try:
+        return table[name]
+    except KeyError:
+        raise _unknown(kind, name, table) from None
+
+
 # ============================================================================================== KPIs
 @dataclass(frozen=True)
 class KPI:
@@ -80,7 +88,7 @@ def _k(name: str, label: str, unit: Unit, better: int, definition: str) -> tuple
 
 
 KPIS: Mapping[str, KPI] = MappingProxyType(dict([
-    _k("buyers", "In-market buyers", "count", 0, "Buyers who entered the market in the run, reached by us or not."),
+    _k("buyers", "In-market buyers", "count", 0, "Buyers who entered the market in the horizon (after any warm-up), reached by us or not."),
     _k("engaged", "Engaged buyers", "count", 1, "Buyers reached by marketing (anonymous engagement)."),
     _k("known", "Known buyers", "count", 1, "Engaged buyers who identified themselves (anonymous -> known)."),
     _k("mqls", "MQLs (leads)", "count", 0,
@@ -97,16 +105,16 @@ KPIS: Mapping[str, KPI] = MappingProxyType(dict([
        "Leads contacted after the buyer's deadline or after the buyer went cold."),
     _k("lost_to_competitor", "Lost to competitor", "count", -1,
        "Buyers who committed to a competitor before we won them, or whose deal was lost."),
-    _k("open", "Open at horizon", "count", 0, "Buyers still in their purchase process when the run ends."),
-    _k("revenue", "Revenue", "money", 1, "New-customer plus repeat revenue booked in the run."),
+    _k("open", "Open at horizon", "count", 0, "Buyers still in their purchase process at the end of the horizon."),
+    _k("revenue", "Revenue", "money", 1, "New-customer plus repeat revenue booked in the horizon."),
     _k("new_revenue", "New-customer revenue", "money", 1, "Revenue of first purchases (deals won)."),
     _k("repeat_revenue", "Repeat revenue", "money", 1, "Revenue of repeat purchases by customers."),
     _k("repeat_purchases", "Repeat purchases", "count", 1, "Number of repeat purchases."),
-    _k("customers_end", "Customers at the end", "count", 1, "Active customers at the end of the run."),
+    _k("customers_end", "Customers at the end", "count", 1, "Active customers at the end of the horizon."),
     _k("churned", "Customers churned", "count", -1,
-       "Customers who left in the run (a count: compare firms of different size by `churn_rate`)."),
+       "Customers who left in the horizon (a count: compare firms of different size by `churn_rate`)."),
     _k("churn_rate", "Churn rate", "share", -1,
-       "Customers churned / customers who had a repurchase decision in the run."),
+       "Customers churned / customers who had a repurchase decision in the horizon."),
     _k("referrals", "Referrals", "count", 1, "Referral leads customers brought in."),
     _k("marketing_spend", "Marketing spend", "money", 0, "Marketing budget spent (channels, nurture, retention, "
        "training)."),
@@ -138,6 +146,8 @@ KPIS: Mapping[str, KPI] = MappingProxyType(dict([
        "90th percentile of the handoff -> first contact wait; kept for compatibility."),
     _k("speed_to_lead_hours", "Speed to lead (hand-raisers)", "hours", -1,
        "Mean hours from a hand-raise or referral to the first contact (Oldroyd et al., HBR 2011)."),
+    _k("sla_breach_share", "SLA breaches (hand-raisers)", "share", -1,
+       "Share of hand-raisers and referrals first contacted after the response SLA (working hours); NaN without one."),
     _k("sales_cycle_days", "Sales cycle, contact → close", "days", -1, "Mean days from first contact to a won deal."),
     _k("rep_utilization", "Rep utilisation", "share", 0, "Share of the reps' working hours spent on activities."),
     _k("leads_followed_up", "Leads followed up by sales", "share", 1,
@@ -180,10 +190,7 @@ KPI_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def kpi(name: str) -> KPI:
     """The KPI called ``name``; `UnknownNameError` with a suggestion if there is none."""
-    try:
-        return KPIS[name]
-    except KeyError:
-        raise _unknown("KPI", name, KPIS) from None
+    return _entry("KPI", name, KPIS)
 
 
 def check_kpi(name: str) -> str:
@@ -247,10 +254,7 @@ LEVER_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 def lever(name: str) -> Lever:
     """The lever called ``name``; `UnknownNameError` with a suggestion if there is none."""
-    try:
-        return LEVERS[name]
-    except KeyError:
-        raise _unknown("lever", name, LEVERS) from None
+    return _entry("lever", name, LEVERS)
 
 
 def check_lever(name: str) -> str:

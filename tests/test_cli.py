@@ -73,7 +73,7 @@ def run_json() -> dict:
 
 
 def test_run_json_has_every_kpi(run_json):
-    """`run --format json` carries every KPI of DESIGN.md section 4, lost_by_reason and the channels."""
+    """`run --format json` carries every KPI of docs/pages/kpis.md, lost_by_reason and the channels."""
     from simfunnel.metrics import LOST_KEYS, SUMMARY_KEYS
 
     for key in SUMMARY_KEYS:

@@ -37,7 +37,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     "page",
     ["index.html", "architecture.html", "model.html", "scenario-reference.html", "kpis.html", "validation.html",
-     "experiments.html", "calibration.html", "notebooks.html", "references.html", "api/run.html", "api/model.html"],
+     "experiments.html", "calibration.html", "notebooks.html", "references.html", "api/run.html", "api/model.html",
+     "cli.html", "api/experiments.html", "api/present.html", "api/validation.html", "api/vocabulary.html"],
 )  # fmt: skip
 def test_page_built(site: Path, page: str) -> None:
     assert (site / page).is_file()
@@ -56,13 +57,30 @@ def test_generated_tables_cover_the_code(site: Path) -> None:
     assert "simfunnel.load_scenario" in (site / "api" / "run.html").read_text(encoding="utf-8")
 
 
+def test_cli_page_lists_every_command(site: Path) -> None:
+    """The command-line page is generated from the parser: every command and every option of `sweep` is there."""
+    from simfunnel.cli.parser import build_parser
+
+    cli = (site / "cli.html").read_text(encoding="utf-8")
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name in commands:
+        assert f"simfunnel {name}" in cli, name
+    for action in commands["sweep"]._actions:
+        for flag in action.option_strings:
+            assert flag in cli, flag
+
+
 H = {"simulation.horizon_days": 180}
+EXACT = {"context.stated_share": 1.0, "context.timeline_error": 0.0, "context.safety_margin_days": 0.0}
 NO_OPS = {
     "deadline without context = fifo": ("siloed", {"organisation.queue_policy": "fifo"},
                                         {"organisation.queue_policy": "deadline"}),
-    "SLA hours: only finite vs inf": ("aligned", {"organisation.response_sla_hours": 1.0},
-                                      {"organisation.response_sla_hours": 24.0}),
-    "too_early with context": ("aligned", {"organisation.too_early": "recycle"}, {"organisation.too_early": "drop"}),
+    "too_early with exact context": ("aligned", {"organisation.too_early": "recycle", **EXACT},
+                                     {"organisation.too_early": "drop", **EXACT}),
+    "context fields without context or recycling": ("siloed", {}, {"context.stated_share": 0.1,
+                                                    "context.timeline_error": 2.0, "context.safety_margin_days": 20,
+                                                    "context.crm_sharpening": 0.0}),
     "return_when_ready under recycle": ("siloed", {"organisation.too_early": "recycle", "market.return_when_ready": 0.0},
                                         {"organisation.too_early": "recycle", "market.return_when_ready": 1.0}),
     "batch interval under realtime": ("aligned", {"organisation.batch_interval_days": 7},

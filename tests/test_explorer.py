@@ -44,7 +44,8 @@ def test_what_if_outputs(base):
     assert w.overrides == {"sales.reps": 10}
     assert set(w.summary.columns) >= {"scenario", "metric", "label", "mean", "ci_low", "ci_high", "n"}
     assert set(w.summary["scenario"]) == {"what-if", "base"}
-    assert (w.summary["n"] == 2).all()
+    defined = w.summary.dropna(subset=["mean"])  # e.g. sla_breach_share is undefined without an SLA
+    assert (defined["n"] == 2).all()
     assert set(w.figures) == {"funnel", "lost_reasons", "kpis"}
     assert all(isinstance(f, Figure) for f in w.figures.values())
     assert {"metric", "mean_diff", "ci_low", "ci_high"} <= set(w.diffs.columns)
@@ -73,12 +74,14 @@ def test_more_reps_wait_less_and_are_less_busy(base):
     assert util[0] > util[1] > util[2]
 
 
-def test_context_at_handoff_removes_too_early_losses(base):
+def test_context_at_handoff_cuts_too_early_losses(base):
+    """Context is an estimate of the buyer's timeline (not the truth): fewer, but not zero, calls too early."""
     assert not base.organisation.pass_context
     w = what_if(base, levers={"pass_context": True}, replications=2, figures=False)
     assert w.scenario.organisation.pass_context
     assert w.kpi("lost_too_early") < w.kpi("lost_too_early", "base")
-    assert w.kpi("lost_too_early") == 0
+    both = what_if(base, levers={"pass_context": True, "too_early": "aligned"}, replications=2, figures=False)
+    assert both.kpi("lost_too_early") == 0  # recycled instead of written off
 
 
 def test_market_size_and_budget_split(base):

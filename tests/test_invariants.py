@@ -1,6 +1,6 @@
-"""The invariants of DESIGN.md section 6 over random valid scenarios (hypothesis): conservation, one terminal
-state per buyer, a monotone funnel, utilisation in [0, 1], a rep never doing two things at once, time never
-running backwards."""
+"""The invariants (docs/pages/architecture.md#invariants) over random valid scenarios (hypothesis): conservation,
+one terminal state per buyer, a monotone funnel, utilisation in [0, 1], a rep never doing two things at once, time
+never running backwards."""
 
 from __future__ import annotations
 

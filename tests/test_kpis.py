@@ -133,8 +133,11 @@ def test_weekly_list_wait_is_the_time_to_the_next_list_day(base):
 
 
 def test_context_turns_the_wait_into_a_planned_call_back(base):
-    """With context (and real time, plenty of reps) the rep calls a not-yet-ready lead on its ready day."""
-    sc = base.with_overrides({"organisation.handoff": "realtime", "organisation.pass_context": True, "sales.reps": 40})
+    """With exact context (and real time, plenty of reps) the rep calls a not-yet-ready lead on its ready day."""
+    sc = base.with_overrides(
+        {"organisation.handoff": "realtime", "organisation.pass_context": True, "sales.reps": 40,
+         "context.stated_share": 1.0, "context.timeline_error": 0.0, "context.safety_margin_days": 0.0}
+    )  # fmt: skip
     res = simulate(sc, seed=3)
     b = res.buyers
     planned = b[b["callback_day"].notna()]

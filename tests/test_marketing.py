@@ -283,10 +283,12 @@ def _cohort(sc: Scenario, n: int = 4000, seed: int = 0, calendar: WorkCalendar |
 
 
 def test_threshold_zero_makes_every_known_buyer_a_lead_when_known(base):
-    """MQL threshold 0 (and no noise, no hand-raisers): each known buyer is an MQL the moment it is known."""
+    """MQL threshold 0 (and no noise, no hand-raisers) and activity from readiness 0: each known buyer is an MQL
+    the moment it is known."""
     sc = base.with_overrides(
-        {"organisation.mql_threshold": 0.0, "marketing.hand_raise_rate": 0.0, "marketing.scoring.noise_sd": 0.0}
-    )
+        {"organisation.mql_threshold": 0.0, "marketing.hand_raise_rate": 0.0, "marketing.scoring.noise_sd": 0.0,
+         "marketing.scoring.mql_readiness": 0.0, "marketing.scoring.activity_sd": 0.0}
+    )  # fmt: skip
     _, b, leads = _cohort(sc)
     known = ~np.isnan(b["known_day"])
     assert 0 < known.sum() < len(known)

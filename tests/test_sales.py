@@ -169,7 +169,7 @@ def _world(sc: Scenario, context: bool = False, skill: float = 0.0) -> SimpleNam
 
 
 def test_win_probability_is_the_logistic_of_the_win_model(base):
-    """p = 1 / (1 + exp(-logit)) with the logit of DESIGN.md section 3."""
+    """p = 1 / (1 + exp(-logit)) with the logit of docs/pages/model.md#win-model."""
     win, ready_at = base.sales.win, base.market.ready_at
     logit = (
         win.intercept
@@ -230,6 +230,10 @@ FORCE_EARLY = {
 }
 
 
+EXACT_CONTEXT = {"context.stated_share": 1.0, "context.timeline_error": 0.0, "context.safety_margin_days": 0.0}
+"""Perfect timeline information (the model before issue 14)."""
+
+
 def test_too_early_contact_is_dropped(base):
     """Called long before it is ready, without context, a lead is written off as `too_early` after one
     contact whose rep time is wasted."""
@@ -280,8 +284,11 @@ def test_buyer_who_comes_back_when_ready_is_not_too_early(base):
 
 def test_too_early_contact_is_recycled_and_called_back(base):
     """Under `recycle` a too-early lead goes back to nurture and is called again once ready: no lead ends
-    `too_early`, and the call-back comes at or after the buyer's ready day."""
-    sc = base.with_overrides({**FORCE_EARLY, "organisation.too_early": "recycle", "market.return_when_ready": 0.0})
+    `too_early`, and the call-back comes at or after the buyer's ready day (when no buyer states a timeline,
+    nurture hands the buyer back once its activity shows it is ready)."""
+    sc = base.with_overrides(
+        {**FORCE_EARLY, "organisation.too_early": "recycle", "market.return_when_ready": 0.0, "context.stated_share": 0}
+    )
     res = simulate(sc, seed=5)
     b = res.buyers
     assert res.summary["lost_too_early"] == 0
@@ -300,8 +307,11 @@ def test_too_early_contact_is_recycled_and_called_back(base):
 
 
 def test_with_context_nobody_is_called_too_early(base):
-    """A rep who knows when the buyer will be ready calls then: under `recycle` no lead needs a second call."""
-    aligned = load_scenario(ROOT / "scenarios" / "aligned.toml").with_overrides({"simulation.horizon_days": 365})
+    """A rep who knows exactly when the buyer will be ready (every buyer states it, without error, no margin) calls
+    then: under `recycle` no lead needs a second call. (With the default, estimated context some do.)"""
+    aligned = load_scenario(ROOT / "scenarios" / "aligned.toml").with_overrides(
+        {"simulation.horizon_days": 365, **EXACT_CONTEXT}
+    )
     b = simulate(aligned, seed=1).buyers
     assert (b.contacts[~b.returned] <= 1).all()
 

@@ -1,5 +1,5 @@
 """`simulate(scenario, seed)` end to end: every preset runs and conserves, results are reproducible (also across
-processes), the outputs have the stable names of DESIGN.md section 4, and the siloed and aligned presets show
+processes), the outputs have the stable names of docs/pages/kpis.md, and the siloed and aligned presets show
 the effects described in the source articles."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ DESIGN_KEYS = (
     "cac", "roi", "win_rate", "mql_to_sql", "lead_wait_days", "lead_wait_days_p90", "speed_to_lead_hours",
     "sales_cycle_days", "rep_utilization", "sim_events", "wall_seconds",
 )  # fmt: skip
-"""KPI names promised by DESIGN.md section 4 (lost_by_reason spelled out)."""
+"""KPI names promised by docs/pages/kpis.md (lost_by_reason spelled out)."""
 
 
 def short(path: Path):
@@ -137,7 +137,7 @@ def test_identical_across_processes_and_hash_seeds():
 
 # ----------------------------------------------------------------------------------------------- outputs
 def test_summary_has_every_design_kpi(preset_runs):
-    """The KPI summary carries every name of DESIGN.md section 4, as floats."""
+    """The KPI summary carries every name of docs/pages/kpis.md, as floats."""
     _, run, _, _ = preset_runs
     s = run.summary
     assert set(DESIGN_KEYS) <= set(s)

@@ -123,3 +123,10 @@ def test_load_preset_by_name_and_suggest_on_a_typo() -> None:
     assert preset_path("base").name == "base.toml"
     with pytest.raises(ScenarioError, match="did you mean 'preset:aligned'"):
         load_scenario("preset:alinged")
+
+
+def test_registry_lists_exactly_the_kpis_a_run_reports() -> None:
+    """One vocabulary: every KPI in `RunResult.summary` is registered (label, unit, definition), and no other."""
+    from simfunnel.metrics import SUMMARY_KEYS
+
+    assert set(KPIS) == set(SUMMARY_KEYS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,12 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.Complete
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the built wheel (and papermill + ipykernel for the notebook rerun); returns its bin/."""
     tmp = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)], cwd=tmp)
+    # Build from a clean copy: a stale build/ folder in the checkout could leak removed modules into the wheel.
+    ignore = shutil.ignore_patterns(
+        ".venv", "build", "dist", ".git", "*.egg-info", "site", "__pycache__", ".hypothesis"
+    )
+    shutil.copytree(ROOT, tmp / "src", ignore=ignore)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(tmp / "src")], cwd=tmp)
     (wheel,) = (tmp / "dist").glob("simfunnel-*.whl")
     _run([sys.executable, "-m", "venv", str(tmp / "venv")], cwd=tmp)
     bin_dir = tmp / "venv" / "bin"

@@ -7,7 +7,9 @@ A page asks for a table with an HTML comment on a line of its own:
 - ``<!-- simfunnel:kpis -->``: every KPI of `simfunnel.metrics.SUMMARY_KEYS` with its unit and definition, taken
   from the registry `simfunnel.vocabulary.KPIS` when that module exists, else from `FALLBACK_KPIS` below;
 - ``<!-- simfunnel:levers -->``: the organisation levers with their values in the siloed and aligned presets;
-- ``<!-- simfunnel:presets -->``: the scenario files in ``scenarios/`` with a few headline parameters.
+- ``<!-- simfunnel:presets -->``: the scenario files in ``scenarios/`` with a few headline parameters;
+- ``<!-- simfunnel:crm-fields -->``: the canonical CRM columns of `simfunnel.data.fields` and the recognised
+  export headers of each.
 
 A KPI without a definition is logged as a warning, which fails ``mkdocs build --strict`` (and so CI).
 """
@@ -32,7 +34,7 @@ from pydantic_core import PydanticUndefined  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.reference_tables")
 
-MARKERS = ("scenario-fields", "kpis", "levers", "presets")
+MARKERS = ("scenario-fields", "kpis", "levers", "presets", "crm-fields")
 
 # ----------------------------------------------------------------------------------------- scenario fields
 # Units by dotted path ("<name>" stands for any channel name). Time: days unless the name says hours; money in
@@ -427,7 +429,14 @@ def preset_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-GENERATORS = {"scenario-fields": scenario_table, "kpis": kpi_table, "levers": lever_table, "presets": preset_table}
+def crm_fields_table() -> str:
+    from simfunnel.data.fields import fields_markdown
+
+    return fields_markdown()
+
+
+GENERATORS = {"scenario-fields": scenario_table, "kpis": kpi_table, "levers": lever_table, "presets": preset_table,
+              "crm-fields": crm_fields_table}  # fmt: skip
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:

@@ -14,7 +14,7 @@
 # its confidence interval is tight. A per-buyer table then explains where the profit comes from, and a
 # Shapley attribution splits the gap over four groups of levers.
 #
-# **Run time.** Well under a minute on one core: the comparison runs `2 x replications` simulations and the
+# **Run time.** About 25 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it): the comparison runs `2 x replications` simulations and the
 # attribution `16 x attribution_replications` (every combination of four lever groups).
 #
 # **Another client.** `papermill 02_aligned_vs_siloed.ipynb out.ipynb -p scenario preset:b2b_software`
@@ -38,18 +38,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from simfunnel import attribute, compare, load_scenario, plots, simulate
-from simfunnel.vocabulary import LEVER_GROUPS, LEVERS, lever_group_label
+from simfunnel.experiments.bridge import FATE_LABELS, profit_bridge, with_organisation
+from simfunnel.formatting import format_kpi, format_value
+from simfunnel.present import narrative
+from simfunnel.vocabulary import HEADLINES, KPIS, LEVER_GROUPS, LEVERS, lever_group_label
 
 plt.style.use("simfunnel.styles.presentation")
 
 siloed_preset = load_scenario(siloed_scenario)
 aligned_preset = load_scenario(aligned_scenario)
-
-
-def with_organisation(base, preset):
-    """`base` with every organisation field taken from `preset` (market, budget and team stay)."""
-    org = preset.organisation.model_dump()
-    return base.with_overrides({f"organisation.{field}": value for field, value in org.items()})
 
 
 if scenario is None:
@@ -65,21 +62,16 @@ print(
 )
 
 # %% [markdown]
-# The two organisations differ only in these settings (everything else is identical):
+# The two organisations differ only in these settings, the alignment levers (everything else is identical):
 
 # %%
-levers = pd.DataFrame(
-    {"siloed": siloed.organisation.model_dump(), "aligned": aligned.organisation.model_dump()}
-).astype(str)
-levers.index.name = "organisation setting"
-levers
+narrative.lever_table(siloed, aligned)
 
 # %% [markdown]
 # ## The paired comparison
 
 # %%
 exp = compare({"siloed": siloed, "aligned": aligned}, n=replications, seed=seed, executor="serial", progress=False)
-d = exp.diffs.set_index("metric")
 print(f"{replications} paired replications of {years:.1f} years each")
 
 # %% [markdown]
@@ -100,25 +92,48 @@ plt.show()
 
 
 # %%
-def diff_text(metric: str, fmt: str = "{:,.0f}", scale: float = 1.0) -> str:
-    r = d.loc[metric]
-    m, lo, hi = (scale * r[c] for c in ("mean_diff", "ci_low", "ci_high"))
-    return f"{fmt.format(m)} (95 % CI {fmt.format(lo)} to {fmt.format(hi)})"
-
-
-p = d.loc["profit"]
-print(f"Aligned earns {diff_text('profit')} more profit per {years:.0f} years than siloed:")
-print(f"  siloed {p['mean_baseline']:,.0f} -> aligned {p['mean']:,.0f} ({p['mean'] / p['mean_baseline'] - 1:+.0%}).")
-print(f"Revenue {diff_text('revenue', '{:+,.0f}')}; deals won {diff_text('won', '{:+,.0f}')}.")
-print(f"Win rate {diff_text('win_rate', '{:+.1f}', 100)} percentage points.")
+p = narrative.diff_row(exp, "profit")
+r = narrative.diff_row(exp, "revenue")
+print(f"Aligned earns {narrative.diff_text(exp, 'profit')} more profit per {years:.0f} years than siloed:")
+print(
+    f"  siloed {format_kpi('profit', p['mean_baseline'])} -> aligned {format_kpi('profit', p['mean'])} "
+    f"({p['mean'] / p['mean_baseline'] - 1:+.0%} profit, {r['mean'] / r['mean_baseline'] - 1:+.0%} revenue)."
+)
+print(f"Revenue {narrative.diff_text(exp, 'revenue')}; deals won {narrative.diff_text(exp, 'won')}.")
+print(f"Win rate (won / SQL) {narrative.diff_text(exp, 'win_rate')}.")
 narrowing = p["half_width_unpaired"] / p["half_width"]
 if narrowing > 1:
     print(
         f"Pairing (common random numbers) makes the profit interval {narrowing:.1f}x narrower than comparing "
-        f"independent runs would (half-width {p['half_width']:,.0f} instead of {p['half_width_unpaired']:,.0f})."
+        f"independent runs would (half-width {format_kpi('profit', p['half_width'])} instead of "
+        f"{format_kpi('profit', p['half_width_unpaired'])})."
     )
 else:
     print("Here pairing does not narrow the profit interval: the two organisations' profits vary independently.")
+
+# %% [markdown]
+# ## How long a lead waits for the first call
+#
+# **How to read it.** The wait from becoming a lead to the first call by a rep, split into its parts: batching
+# (waiting for the weekly handoff list), queueing for a free rep, and a planned call-back (the rep holds the call
+# until the buyer is expected to be ready - possible only when the buyer's context comes with the lead). At the
+# right: the total with its 95 % interval.
+
+# %%
+fig = plots.contact_wait(exp.summary)
+plt.show()
+
+# %%
+waits = narrative.diff_table(exp, HEADLINES["waits"])
+print(waits.to_string())
+cw = narrative.diff_row(exp, "contact_wait_days")
+parts = {m: narrative.diff_row(exp, m)["mean"] for m in HEADLINES["waits"][1:]}
+planned = parts["callback_wait_days"] / cw["mean"] if cw["mean"] > 0 else 0.0
+print(
+    f"\nSiloed leads wait {format_kpi('contact_wait_days', cw['mean_baseline'])} for the first call, aligned "
+    f"leads {format_kpi('contact_wait_days', cw['mean'])}; {planned:.0%} of the aligned wait is a planned "
+    f"call-back (the rep waits for the buyer to be ready), not a queue."
+)
 
 # %% [markdown]
 # ## Where the buyers go
@@ -135,81 +150,63 @@ fig = plots.lost_reasons(
 plt.show()
 
 # %%
-states = {
-    "won": "won",
-    "lost_never_reached": "never reached",
-    "lost_dropped": "dropped (never followed up)",
-    "lost_too_early": "called too early",
-    "lost_too_late": "called too late",
-    "lost_to_competitor": "lost to a competitor",
-    "open": "still open at the end",
-}
-moves = pd.DataFrame(
-    {
-        "siloed": [d.loc[m, "mean_baseline"] for m in states],
-        "aligned": [d.loc[m, "mean"] for m in states],
-        "difference": [d.loc[m, "mean_diff"] for m in states],
-        "95 % CI low": [d.loc[m, "ci_low"] for m in states],
-        "95 % CI high": [d.loc[m, "ci_high"] for m in states],
-    },
-    index=pd.Index(list(states.values()), name="buyers ending as (mean per run)"),
-)
-moves.round(0).astype(int)
+states = ["won", "lost_never_reached", "lost_dropped", "lost_too_early", "lost_too_late", "lost_to_competitor", "open"]
+narrative.diff_table(exp, states)
 
 # %%
-changes = moves["difference"].drop("won")
-down, up = changes.idxmin(), changes.idxmax()
+changes = {m: narrative.diff_row(exp, m)["mean_diff"] for m in states[1:]}
+down, up = min(changes, key=changes.get), max(changes, key=changes.get)
 print(
-    f"The aligned organisation wins {moves.loc['won', 'difference']:,.0f} more buyers per run. "
-    f"The largest fall is in buyers '{down}' ({changes[down]:+,.0f}); the largest rise in '{up}' "
-    f"({changes[up]:+,.0f})."
+    f"The aligned organisation wins {narrative.diff_text(exp, 'won')} more buyers per run. "
+    f"The largest fall is in buyers '{KPIS[down].label}' ({changes[down]:+,.0f}); the largest rise in "
+    f"'{KPIS[up].label}' ({changes[up]:+,.0f})."
 )
 
 # %% [markdown]
-# ## Why the profit differs: the per-buyer table
+# ## Why the profit differs: a profit bridge by the buyer's siloed fate
 #
-# Every run also returns one row per buyer with its final state and the revenue it brought. We take the
-# first replication of each organisation (the same buyers, thanks to the common random numbers) and count
-# the buyers and the money by final state. Profit = gross margin x (new + repeat revenue) - marketing
-# spend - rep cost, so the profit gap splits exactly into these parts.
+# Every run also returns one row per buyer with its final state and the revenue of its first deal. We take the
+# first replication of each organisation - the same in-market buyers, thanks to the common random numbers - and
+# follow each buyer from its fate in the siloed organisation to its fate in the aligned one. Profit = gross
+# margin x (new + repeat revenue) - marketing spend - rep cost, so the profit gap splits exactly into: the
+# margin on first deals of the buyers by how the siloed organisation ended with them, the referral buyers
+# (brought by customers, different in each run), repeat purchases, and the costs.
+#
+# **How to read it.** One row per siloed fate: how many buyers ended that way in the siloed run, how many of
+# them each organisation won, and what the row adds to the profit gap (a negative row: buyers the siloed
+# organisation won and the aligned one did not). The last row is the profit difference of the two runs.
 
 # %%
 runs = {name: simulate(scn, exp.seed_for(0)) for name, scn in (("siloed", siloed), ("aligned", aligned))}
-by_state = pd.concat(
+bridge = profit_bridge(runs["siloed"], runs["aligned"])
+shown = pd.DataFrame(
     {
-        name: r.buyers.groupby("terminal_state").agg(buyers=("buyer_id", "size"), revenue=("revenue", "sum"))
-        for name, r in runs.items()
-    },
-    axis=1,
-).fillna(0)
-order = ["won", "never_reached", "dropped", "too_early", "too_late", "lost_to_competitor", "open"]
-by_state = by_state.reindex([x for x in order if x in by_state.index] + [x for x in by_state.index if x not in order])
-by_state[("difference", "buyers")] = by_state[("aligned", "buyers")] - by_state[("siloed", "buyers")]
-by_state[("difference", "revenue")] = by_state[("aligned", "revenue")] - by_state[("siloed", "revenue")]
-by_state.index.name = "final state (replication 1)"
-by_state.round(0).astype(int)
+        "buyers": bridge["buyers"].map(lambda v: format_value(v, "count")),
+        "won: siloed": bridge["won_base"].map(lambda v: format_value(v, "count")),
+        "won: aligned": bridge["won_other"].map(lambda v: format_value(v, "count")),
+        "profit gap": bridge["profit"].map(lambda v: format_value(v, "money", signed=True)),
+    }
+).replace("n/a", "")
+shown
 
 # %%
-s, a = runs["siloed"].summary, runs["aligned"].summary
-margin = siloed.money.gross_margin
-bridge = pd.Series(
-    {
-        "margin on new-customer revenue": margin * (a["new_revenue"] - s["new_revenue"]),
-        "margin on repeat revenue": margin * (a["repeat_revenue"] - s["repeat_revenue"]),
-        "less extra marketing spend": s["marketing_spend"] - a["marketing_spend"],
-        "less extra rep cost": s["rep_cost"] - a["rep_cost"],
-    }
-)
-bridge["= profit difference"] = bridge.sum()
-assert abs(bridge["= profit difference"] - (a["profit"] - s["profit"])) < 1e-6 * max(1.0, abs(a["profit"]))
-won_extra = a["won"] - s["won"]
-print(f"Profit bridge, replication 1 (gross margin {margin:.0%}):")
-print(bridge.map("{:+,.0f}".format).to_string())
+gap = bridge.loc["Profit difference", "profit"]
+lost_fates = bridge.loc[
+    [FATE_LABELS[s] for s in ("never_reached", "dropped", "too_early", "too_late", "lost_to_competitor")]
+]
+top = lost_fates["profit"].idxmax()
 print(
-    f"\nWith the same budget and team, the aligned organisation wins {won_extra:,.0f} more new customers "
-    f"({s['won']:,.0f} -> {a['won']:,.0f}); their first deals account for "
-    f"{bridge.iloc[0] / bridge['= profit difference']:.0%} of the profit gap and repeat purchases for "
-    f"{bridge.iloc[1] / bridge['= profit difference']:.0%}."
+    f"Replication 1: the aligned organisation earns {format_value(gap, 'money', signed=True)} more profit. "
+    f"Buyers the siloed organisation lost bring {format_value(lost_fates['profit'].sum(), 'money', signed=True)} "
+    f"({lost_fates['won_other'].sum():,.0f} of them won by the aligned one); the largest part comes from buyers "
+    f"the siloed organisation ended as '{top}' ({format_value(lost_fates.loc[top, 'profit'], 'money', signed=True)}, "
+    f"{lost_fates.loc[top, 'won_other']:,.0f} won)."
+)
+kept = bridge.loc["Deals won"]
+print(
+    f"Of the {kept['buyers']:,.0f} buyers the siloed organisation won, the aligned one won {kept['won_other']:,.0f} "
+    f"({format_value(kept['profit'], 'money', signed=True)}); repeat purchases add "
+    f"{format_value(bridge.loc['Repeat revenue', 'profit'], 'money', signed=True)}."
 )
 
 # %% [markdown]
@@ -240,30 +237,16 @@ fig = plots.attribution_waterfall(att)
 plt.show()
 
 # %%
-table = att.table.assign(lever=[lever_group_label(x.split("+")) for x in att.table["lever"]]).set_index("lever")
-table = table[["shapley", "ci_low", "ci_high", "share"]].sort_values("shapley", ascending=False)
-shown = table.assign(share=100 * table["share"]).rename(
-    columns={
-        "shapley": "profit contribution",
-        "ci_low": "95 % CI low",
-        "ci_high": "95 % CI high",
-        "share": "% of the gap",
-    }
-)
-shown.round(0).astype(int)
+narrative.attribution_table(att)
 
 # %%
-top = table.index[0]
-print(
-    f"Total gap in this attribution: {att.gap['mean']:,.0f} (95 % CI {att.gap['ci_low']:,.0f} to "
-    f"{att.gap['ci_high']:,.0f}) per {years:.0f} years."
-)
-print(
-    f"The lever group that contributes most is '{top}': {table.loc[top, 'shapley']:,.0f} "
-    f"({table.loc[top, 'share']:.0%} of the gap)."
-)
-for name, row in table.iloc[1:].iterrows():
-    print(f"  then '{name}': {row['shapley']:,.0f} ({row['share']:.0%})")
-negative = table[table["ci_high"] < 0]
-if not negative.empty:
-    print(f"Lever groups that cost profit on their own account: {', '.join(negative.index)}.")
+table = att.table.sort_values("shapley", ascending=False)
+labels = [lever_group_label(x.split("+")) for x in table["lever"]]
+total = narrative.ci_phrase("profit", att.gap["mean"], att.gap["ci_low"], att.gap["ci_high"])
+print(f"Total gap in this attribution: {total} per {years:.0f} years.")
+for rank, (label, (_, row)) in enumerate(zip(labels, table.iterrows(), strict=True)):
+    lead = "The lever group that contributes most is" if rank == 0 else "  then"
+    print(f"{lead} '{label}': {format_kpi('profit', row['shapley'])} ({row['share']:.0%} of the gap)")
+negative = [label for label, hi in zip(labels, table["ci_high"], strict=True) if hi < 0]
+if negative:
+    print(f"Lever groups that cost profit on their own account: {', '.join(negative)}.")

@@ -13,7 +13,7 @@
 # the published figures. Every number quoted is computed in the cell that prints it.
 #
 # **Run time.** About `8 x replications` simulations of the scenario plus a small speed-to-lead experiment:
-# well under a minute on one core.
+# about 13 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
@@ -30,10 +30,13 @@ speed_to_lead_replications = 4  # runs of the speed-to-lead experiment (10,000 d
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from simfunnel import compare, load_scenario, plots, simulate, validation
+from simfunnel.formatting import format_kpi, format_value
+from simfunnel.present import narrative
+from simfunnel.present.journeys import contact_timing, handoff_facts, response_buckets
+from simfunnel.vocabulary import KPIS
 
 plt.style.use("simfunnel.styles.presentation")
 
@@ -56,33 +59,20 @@ print(f"A buyer becomes sales-ready {sc.market.ready_at:.0%} of the way through 
 
 # %%
 as_is = simulate(sc, seed=seed)
-b = as_is.buyers
-handed = b[b["handoff_day"].notna()]
-contacted = handed[handed["first_contact_day"].notna()]
-when = np.select(
-    [
-        contacted["first_contact_day"] < contacted["ready_day"],
-        contacted["first_contact_day"] >= contacted["deadline_day"],
-    ],
-    ["1 before the buyer was ready", "3 after the buyer's deadline"],
-    "2 inside the sales-ready window",
-)
-timing = pd.crosstab(pd.Series(when, name="first call came", index=contacted.index), contacted["terminal_state"])
-timing = timing.rename(index=lambda s: s[2:])
-timing["all contacted"] = timing.sum(axis=1)
-timing
+contact_timing(as_is)
 
 # %%
-ready_at_handoff = (handed["handoff_day"] >= handed["ready_day"]).mean()
-early = (contacted["first_contact_day"] < contacted["ready_day"]).mean()
+facts = handoff_facts(as_is)
+k = as_is.summary
 print(
-    f"{len(handed):,} leads were handed to sales; only {ready_at_handoff:.0%} of the buyers were sales-ready "
-    f"at that moment. Sales contacted {len(contacted):,} of them ({len(contacted) / len(handed):.0%})."
+    f"{facts['handed']:,.0f} leads were handed to sales; only {facts['ready_at_handoff']:.0%} of the buyers were "
+    f"sales-ready at that moment. Sales contacted {facts['contacted']:,.0f} of them "
+    f"({facts['contacted'] / facts['handed']:.0%})."
 )
-print(f"{early:.0%} of the first calls came before the buyer was ready.")
+print(f"{facts['called_early']:.0%} of the first calls came before the buyer was ready.")
 print(
-    f"Rep hours spent on calls that led nowhere (too early or too late): {as_is.summary['rep_hours_wasted']:,.0f} "
-    f"of {as_is.summary['rep_hours']:,.0f} ({as_is.summary['rep_hours_wasted'] / as_is.summary['rep_hours']:.0%})."
+    f"Rep hours spent on calls that led nowhere (too early or too late): {format_kpi('rep_hours', k['rep_hours_wasted'])} "
+    f"of {format_kpi('rep_hours', k['rep_hours'])} ({k['rep_hours_wasted'] / k['rep_hours']:.0%})."
 )
 
 # %% [markdown]
@@ -125,20 +115,9 @@ exp = compare(
     progress=False,
 )
 means = exp.summary.pivot(index="scenario", columns="metric", values="mean").loc[list(policies)]
-cols = {
-    "won": "won",
-    "lost_too_early": "too early",
-    "lost_too_late": "too late",
-    "lost_dropped": "dropped",
-    "lost_to_competitor": "lost to competitor",
-    "rep_hours_wasted": "rep hours wasted",
-    "rep_utilization": "rep utilisation %",
-    "profit": "profit",
-}
-table = means[list(cols)].rename(columns=cols)
-table["rep utilisation %"] *= 100
-table.index.name = f"policy (mean of {replications} runs)"
-table.round(0).astype(int)
+metrics = ["won", "lost_too_early", "lost_too_late", "lost_dropped", "lost_to_competitor", "rep_hours_wasted",
+           "rep_utilization", "contact_wait_days", "profit"]  # fmt: skip
+narrative.kpi_table(exp, metrics, order=list(policies), name=f"policy (mean of {replications} runs)")
 
 # %% [markdown]
 # **How to read it.** For each policy, the number of buyers whose journey ended in each state (mean per
@@ -155,37 +134,59 @@ fig = plots.lost_reasons(
 plt.show()
 
 # %%
-d = exp.diffs.set_index(["scenario", "metric"])
-
-
-def diff_text(policy: str, metric: str, fmt: str = "{:+,.0f}") -> str:
-    r = d.loc[(policy, metric)]
-    return f"{fmt.format(r['mean_diff'])} (95 % CI {fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])})"
-
-
 base = list(policies)[0]
 print(f"Against '{base}', per run of {sc.simulation.horizon_days:,.0f} days:")
 for name in list(policies)[1:]:
-    print(f"  {name:<20} profit {diff_text(name, 'profit')}, deals won {diff_text(name, 'won')}")
-top = table.index[table["profit"] == table["profit"].max()]
+    print(
+        f"  {name:<20} profit {narrative.diff_text(exp, 'profit', name)}, "
+        f"deals won {narrative.diff_text(exp, 'won', name)}"
+    )
+top = means.index[means["profit"] == means["profit"].max()]
 print(f"Most profitable: {' and '.join(repr(x) for x in top)}" + (" (identical results)." if len(top) > 1 else "."))
-if table.loc["context, drop"].equals(table.loc["context, recycle"]):
+if means.loc["context, drop"].equals(means.loc["context, recycle"]):
     print(
         "With the context passed, dropping and recycling give identical results: the rep waits until the "
         "buyer is ready, so no lead is called too early and the too-early rule never fires."
     )
 print(
-    f"Passing the context changes the calls made too early by {diff_text('context, recycle', 'lost_too_early')} "
-    f"and too late by {diff_text('context, recycle', 'lost_too_late')} buyers, and the rep hours wasted by "
-    f"{diff_text('context, recycle', 'rep_hours_wasted')}."
+    "Passing the context changes the calls made too early by "
+    f"{narrative.diff_text(exp, 'lost_too_early', 'context, recycle')} and too late by "
+    f"{narrative.diff_text(exp, 'lost_too_late', 'context, recycle')} buyers, and the rep hours wasted by "
+    f"{narrative.diff_text(exp, 'rep_hours_wasted', 'context, recycle')}."
 )
 
 # %% [markdown]
-# **Why can "too late" rise when the context is passed?** With the context passed, more leads are worked
-# to the end (none is written off as too early), so the reps are busier and some of the buyers they wait for
-# reach their deadline or choose a competitor before the sales process ends. The table above shows the rep
-# utilisation of each policy; notebook 04 shows what more reps would recover.
-#
+# **How to read it.** The wait from becoming a lead to the first call under each policy, split into batching
+# (the weekly handoff list), queueing for a free rep and a planned call-back (the rep holds the call until the
+# buyer is ready - only possible when the context is passed). At the right: the total with its 95 % interval.
+
+# %%
+fig = plots.contact_wait(exp.summary)
+plt.show()
+
+# %%
+cw = means["contact_wait_days"]
+cb = means["callback_wait_days"]
+print(
+    f"Without context a lead waits {format_kpi('contact_wait_days', cw['no context, drop'])} for its first call; "
+    f"with the context {format_kpi('contact_wait_days', cw['context, recycle'])}, of which "
+    f"{format_kpi('callback_wait_days', cb['context, recycle'])} is a planned call-back: a longer wait, "
+    "but the call now comes when the buyer is ready."
+)
+
+# %% [markdown]
+# **Does passing the context also lose buyers?** Two effects pull in opposite directions: no call comes too
+# early any more, but more leads are worked to the end (none is written off), so the reps are busier, and a
+# buyer the rep waits for can reach its deadline or choose a competitor before the sales process ends. The cell
+# below sets the changes side by side; notebook 04 shows what more reps would recover.
+
+# %%
+for metric in ("lost_too_late", "lost_to_competitor", "rep_utilization"):
+    print(
+        f"{KPIS[metric].label}, context and recycling against '{base}': {narrative.effect_text(exp, metric, 'context, recycle')}"
+    )
+
+# %% [markdown]
 # ### The same buyers with the context passed
 #
 # **How to read it.** As above, for the same market and buyers (same seed) under the policy "context,
@@ -246,39 +247,21 @@ sla = {
     "no response SLA": sc.with_overrides({"organisation.response_sla_hours": math.inf}),
     "1 h response SLA": sc.with_overrides({"organisation.response_sla_hours": 1.0}),
 }
-buckets = [(0, 1, "within 1 h"), (1, 24, "1-24 h"), (24, math.inf, "24 h or more")]
-rows = {}
-for name, scn in sla.items():
-    hb = simulate(scn, seed=seed).buyers
-    hb = hb[hb["lead_kind"] == "hand_raiser"]
-    delay = (hb["first_contact_day"] - hb["lead_day"]) * 24
-    row = {}
-    for lo, hi, label in buckets:
-        m = (delay >= lo) & (delay < hi)
-        row[f"answered {label}"] = m.mean()
-        row[f"qualified, if answered {label}"] = hb.loc[m, "sql_day"].notna().mean() if m.any() else np.nan
-    row["never answered"] = delay.isna().mean()
-    row["hand-raisers"] = len(hb)
-    rows[name] = row
-hand = pd.DataFrame(rows)
-shown = (hand.drop(index="hand-raisers") * 100).map(lambda v: "-" if pd.isna(v) else f"{v:.1f} %")
-shown.loc["hand-raisers (count)"] = hand.loc["hand-raisers"].map("{:,.0f}".format)
+hand = pd.DataFrame({name: response_buckets(simulate(scn, seed=seed)) for name, scn in sla.items()})
+shown = hand.drop(index="leads").map(lambda v: format_value(v, "share"))
+shown.loc["demo requests (count)"] = hand.loc["leads"].map(lambda v: format_value(v, "count"))
 shown.index.name = f"demo requests (one run, seed {seed})"
 shown
 
 # %%
 sla_exp = compare(sla, n=replications, seed=seed, executor="serial", progress=False)
-sd = sla_exp.diffs.set_index("metric")
-
-
-def sla_text(metric: str, fmt: str = "{:+,.0f}") -> str:
-    r = sd.loc[metric]
-    return f"{fmt.format(r['mean_diff'])} (95 % CI {fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])})"
-
-
-r = sd.loc["speed_to_lead_hours"]
+r = narrative.diff_row(sla_exp, "speed_to_lead_hours")
 print(
-    f"Mean response to a demo request: {r['mean_baseline']:.1f} h without an SLA, {r['mean']:.1f} h with a "
-    f"1 h SLA (the SLA counts working hours; requests made at night or at the weekend wait for the next morning)."
+    f"Mean response to a demo request: {format_kpi('speed_to_lead_hours', r['mean_baseline'])} without an SLA, "
+    f"{format_kpi('speed_to_lead_hours', r['mean'])} with a 1 h SLA (the SLA counts working hours; requests made "
+    "at night or at the weekend wait for the next morning)."
 )
-print(f"The SLA changes deals won by {sla_text('won')} and profit by {sla_text('profit')} per run.")
+print(
+    f"The SLA changes deals won by {narrative.diff_text(sla_exp, 'won')} and profit by "
+    f"{narrative.diff_text(sla_exp, 'profit')} per run."
+)

@@ -12,12 +12,12 @@
 # (replication *i* of every variant sees the same buyers). Every number quoted is computed in the cell that
 # prints it.
 #
-# **Run time.** `6 x replications` runs of each scenario plus one run each for the journeys: well under a
-# minute on one core.
+# **Run time.** `6 x replications` runs of each scenario plus one run each for the journeys: about 30 s on
+# one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:car_seat"  # first case (default: B2C car seat, a file path, or preset:NAME)
-b2b_scenario = "../scenarios/b2b_software.toml"  # second case (default: long B2B cycle)
+b2b_scenario = "preset:b2b_software"  # second case (default: long B2B cycle; a file path, or preset:NAME)
 replications = 3  # paired replications per variant
 seed = 6
 journeys = 20  # buyers shown in the journey timeline
@@ -32,6 +32,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from simfunnel import compare, load_scenario, plots, simulate
+from simfunnel.experiments.shares import with_share
+from simfunnel.formatting import format_value
+from simfunnel.present import narrative
+from simfunnel.present.journeys import journey_profile
 
 plt.style.use("simfunnel.styles.presentation")
 
@@ -48,33 +52,30 @@ for name, scn in cases.items():
 
 # %%
 runs = {name: simulate(scn, seed=seed) for name, scn in cases.items()}
-rows = {}
-for name, run in runs.items():
-    b = run.buyers
-    process = b["deadline_day"] - b["arrival_day"]
-    ready_window = b["deadline_day"] - b["ready_day"]
-    won = b[b["terminal_state"] == "won"]
-    rows[name] = {
-        "purchase process, median (days)": process.median(),
-        "sales-ready window, median (days)": ready_window.median(),
-        "rep hours per won deal, median": won["rep_hours"].median(),
-        "first-deal value, median": won["revenue"].median(),
-        "in-market buyers per year": cases[name].market.buyers_per_year,
-        "sales reps": cases[name].sales.reps,
-        "sales cycle, contact to close (days, mean)": run.summary["sales_cycle_days"],
-    }
-profile = pd.DataFrame(rows)
-profile.round(1)
+profiles = {name: journey_profile(run) for name, run in runs.items()}
+labels = {
+    "process_days": ("purchase process, median", "days"),
+    "ready_window_days": ("sales-ready window, median", "days"),
+    "rep_hours_per_win": ("rep hours per won deal, median", "hours"),
+    "deal_value": ("first-deal value, median", "money"),
+    "sales_cycle_days": ("sales cycle, contact to close, mean", "days"),
+}
+profile = pd.DataFrame(
+    {name: [format_value(p[key], unit) for key, (_, unit) in labels.items()] for name, p in profiles.items()},
+    index=pd.Index([label for label, _ in labels.values()], name="one run"),
+)
+profile.loc["in-market buyers a year"] = [format_value(c.market.buyers_per_year, "count") for c in cases.values()]
+profile.loc["sales reps"] = [format_value(c.sales.reps, "count") for c in cases.values()]
+profile
 
 # %%
-for name in cases:
-    p = profile[name]
-    hours = p["rep hours per won deal, median"]
+for name, p in profiles.items():
+    hours = p["rep_hours_per_win"]
     work = f"{hours * 60:.0f} minutes" if hours < 2 else f"{hours:.0f} hours"
     print(
-        f"{name}: a {p['purchase process, median (days)']:.0f}-day purchase process, sales-ready only in the last "
-        f"{p['sales-ready window, median (days)']:.0f} days; a won deal takes {work} of rep time, spread over "
-        f"{p['sales cycle, contact to close (days, mean)']:.0f} days from first contact to close on average."
+        f"{name}: a {p['process_days']:.0f}-day purchase process, sales-ready only in the last "
+        f"{p['ready_window_days']:.0f} days; a won deal takes {work} of rep time, spread over "
+        f"{p['sales_cycle_days']:.0f} days from first contact to close on average."
     )
 
 # %% [markdown]
@@ -114,24 +115,12 @@ timing = {
     )
     for name, scn in cases.items()
 }
-cols = {
-    "won": "won",
-    "lost_too_early": "too early",
-    "lost_too_late": "too late",
-    "lost_dropped": "dropped",
-    "lost_to_competitor": "lost to competitor",
-    "rep_hours_wasted": "rep hours wasted",
-    "revenue": "revenue",
-    "profit": "profit",
-}
-policy_table = pd.concat(
-    {
-        name: exp.summary.pivot(index="scenario", columns="metric", values="mean").loc[list(policies), list(cols)]
-        for name, exp in timing.items()
-    }
-).rename(columns=cols)
-policy_table.index.names = ["case", f"policy (mean of {replications} runs)"]
-policy_table.round(0).astype(int)
+metrics = ["won", "lost_too_early", "lost_too_late", "lost_dropped", "lost_to_competitor", "rep_hours_wasted",
+           "contact_wait_days", "revenue", "profit"]  # fmt: skip
+pd.concat(
+    {name: narrative.kpi_table(exp, metrics, order=list(policies)) for name, exp in timing.items()},
+    names=["case", f"policy (mean of {replications} runs)"],
+)
 
 # %% [markdown]
 # **How to read it.** One chart per case: for each policy, how the journeys that reached sales end (mean
@@ -149,23 +138,22 @@ for name, exp in timing.items():
 
 
 # %%
-def diff_text(exp, scen: str, metric: str) -> str:
-    r = exp.diffs.set_index(["scenario", "metric"]).loc[(scen, metric)]
-    return f"{r['mean_diff']:+,.0f} (95 % CI {r['ci_low']:+,.0f} to {r['ci_high']:+,.0f})"
-
-
 for name, exp in timing.items():
-    base = exp.diffs["baseline"].iloc[0]
+    means = exp.summary.pivot(index="scenario", columns="metric", values="mean")
+    base = exp.baseline
     print(f"{name}, against '{base}':")
     for pol in list(policies)[1:]:
-        print(f"  {pol:<20} deals won {diff_text(exp, pol, 'won')}, profit {diff_text(exp, pol, 'profit')}")
-    t = policy_table.loc[name]
+        print(
+            f"  {pol:<20} deals won {narrative.diff_text(exp, 'won', pol)}, "
+            f"profit {narrative.diff_text(exp, 'profit', pol)}"
+        )
     print(
-        f"  Calling when ready wins {t.loc['when ready', 'won'] / t.loc[base, 'won']:.1f}x as many deals as calling on "
-        f"receipt and writing off early buyers, and wastes {t.loc['when ready', 'rep hours wasted']:,.0f} rep hours "
-        f"instead of {t.loc[base, 'rep hours wasted']:,.0f}."
+        f"  Calling when ready wins {means.loc['when ready', 'won'] / means.loc[base, 'won']:.1f}x as many deals as "
+        f"calling on receipt and writing off early buyers, and wastes "
+        f"{format_value(means.loc['when ready', 'rep_hours_wasted'], 'hours')} of rep time instead of "
+        f"{format_value(means.loc[base, 'rep_hours_wasted'], 'hours')}."
     )
-    if (policy_table.loc[name, "profit"] < 0).all():
+    if (means["profit"] < 0).all():
         print(
             "  Note: profit is negative under every policy in this scenario - marketing and staff cost more than the "
             "gross margin on these sales over the horizon; the differences between policies are what matter here."
@@ -182,43 +170,20 @@ for name, exp in timing.items():
 
 
 # %%
-def with_nurture(scn, share: float):
-    sh = dict(scn.marketing.shares)
-    channels = list(scn.marketing.channels)
-    acq = sum(sh[c] for c in channels)
-    delta = share - sh["nurture"]
-    sh["nurture"] = share
-    for c in channels:
-        sh[c] -= delta * sh[c] / acq
-    return scn.with_overrides({"marketing.shares": sh})
-
-
 nurture = {}
 for name, scn in cases.items():
     now = scn.marketing.shares["nurture"]
     variants = {
-        "no nurture": with_nurture(scn, 0.0),
+        "no nurture": with_share(scn, "nurture", 0.0),
         f"current ({now:.0%})": scn,
-        f"more nurture ({high_nurture_share:.0%})": with_nurture(scn, high_nurture_share),
+        f"more nurture ({high_nurture_share:.0%})": with_share(scn, "nurture", high_nurture_share),
     }
     nurture[name] = compare(variants, n=replications, seed=seed, executor="serial", progress=False)
-ncols = {
-    "mqls": "MQLs",
-    "won": "won",
-    "lost_dropped": "dropped",
-    "lost_too_late": "too late",
-    "lost_to_competitor": "lost to competitor",
-    "win_rate": "win rate %",
-    "revenue": "revenue",
-    "profit": "profit",
-}
-nurture_table = pd.concat(
-    {name: exp.summary.pivot(index="scenario", columns="metric", values="mean") for name, exp in nurture.items()}
-)[list(ncols)].rename(columns=ncols)
-nurture_table["win rate %"] *= 100
-nurture_table.index.names = ["case", f"nurture (mean of {replications} runs)"]
-order = [(name, v) for name, exp in nurture.items() for v in dict.fromkeys(exp.summary["scenario"])]
-nurture_table.loc[order].round(1)
+nmetrics = ["mqls", "won", "lost_dropped", "lost_too_late", "lost_to_competitor", "win_rate", "revenue", "profit"]
+pd.concat(
+    {name: narrative.kpi_table(exp, nmetrics) for name, exp in nurture.items()},
+    names=["case", f"nurture (mean of {replications} runs)"],
+)
 
 # %% [markdown]
 # **How to read it.** One chart per case: the paired difference of each nurture budget against no nurture
@@ -231,14 +196,16 @@ for name, exp in nurture.items():
 
 # %%
 for name, exp in nurture.items():
-    base = exp.diffs["baseline"].iloc[0]
-    print(f"{name}, against '{base}':")
+    print(f"{name}, against '{exp.baseline}':")
     for v in exp.diffs["scenario"].unique():
-        print(f"  {v:<22} deals won {diff_text(exp, v, 'won')}, profit {diff_text(exp, v, 'profit')}")
-    wr = nurture_table.loc[name, "win rate %"]
-    mq = nurture_table.loc[name, "MQLs"]
+        print(
+            f"  {v:<22} deals won {narrative.diff_text(exp, 'won', v)}, profit {narrative.diff_text(exp, 'profit', v)}"
+        )
+    means = exp.summary.pivot(index="scenario", columns="metric", values="mean").loc[
+        list(dict.fromkeys(exp.summary["scenario"]))
+    ]
     print(
-        f"  Win rate (won / SQL) {' -> '.join(f'{x:.0f} %' for x in wr.loc[list(dict.fromkeys(exp.summary['scenario']))])}; "
-        f"MQLs {' -> '.join(f'{x:,.0f}' for x in mq.loc[list(dict.fromkeys(exp.summary['scenario']))])} "
+        f"  Win rate (won / SQL) {' -> '.join(format_value(x, 'share') for x in means['win_rate'])}; "
+        f"MQLs {' -> '.join(format_value(x, 'count') for x in means['mqls'])} "
         f"(nurture money is taken from acquisition)."
     )

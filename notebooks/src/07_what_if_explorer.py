@@ -12,12 +12,13 @@
 # (`explorer_widgets`) only call that function, so it can also be called directly - as in the cell after the
 # widgets, whose output is what this notebook shows when it is opened without a running kernel.
 #
-# **Run time.** A few seconds per update (see the replications below); well under a minute for the notebook.
+# **Run time.** About a second of computing per update with the replications below (a few seconds of wall
+# time on a busy machine); about 4 s for the whole notebook (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the starting point (a shipped preset, or a path relative to notebooks/)
 aligned_scenario = "preset:aligned"  # where each lever switch takes its aligned value from
-replications = 3  # paired runs per variant and update: ~1-2 s of simulation, a second of drawing
+replications = 3  # paired runs per variant and update: about 1 s of CPU per update
 seed = 7
 
 # %% [markdown]
@@ -40,7 +41,7 @@ print(f"Starting point: {base.name} - {base.description}")
 print(
     f"Each update runs {replications} paired replications of the starting point and of the what-if "
     f"({2 * replications} simulations of {base.simulation.horizon_days:,.0f} days). That keeps an update within "
-    f"about 3 seconds on one core - fast enough to explore - while the pairing keeps the differences readable. "
+    f"about a second of computing on one core - fast enough to explore - while the pairing keeps the differences readable. "
     f"Confirm a promising setting with more replications (notebooks 01-02)."
 )
 

@@ -18,7 +18,7 @@
 # it lies within 4 standard errors of the theoretical or published value (a correct model fails a single
 # check about once in a few hundred runs). The interval shown is the 95 % confidence interval of the mean.
 #
-# **Run time.** The quick set of checks plus the curves below: well under a minute on one core.
+# **Run time.** The quick set of checks plus the curves below: about 24 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:base"  # the client's scenario: its speed-to-lead parameters and sales stage
@@ -36,11 +36,10 @@ speed_to_lead_replications = 4  # runs of the speed-to-lead experiment (10,000 d
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from simfunnel import load_scenario, plots, validation
-from simfunnel.experiment import mean_ci
+from simfunnel.experiments import mean_ci
 
 plt.style.use("simfunnel.styles.presentation")
 
@@ -101,38 +100,7 @@ for c in servers:
             )
 erlang = pd.DataFrame(rows)
 
-colors = plots.scenario_colors([f"c={c}" for c in servers])
-fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-grid = np.linspace(0.3, 0.95, 200)
-for c in servers:
-    color = colors[f"c={c}"]
-    for ax, metric in zip(axes, ("p_wait", "wq_hours"), strict=True):
-        th = [validation.mmc_theory(c, r)[metric] for r in grid]
-        scale = 100 if metric == "p_wait" else 60
-        ax.plot(100 * grid, scale * np.asarray(th), color=color, lw=2.5, label=f"Erlang C, {c} reps")
-        sub = erlang[(erlang["reps"] == c) & (erlang["metric"] == metric)]
-        ax.errorbar(
-            100 * sub["utilisation"],
-            scale * sub["simulated"],
-            yerr=[scale * (sub["simulated"] - sub["ci_low"]), scale * (sub["ci_high"] - sub["simulated"])],
-            fmt="o",
-            color=color,
-            mfc="white",
-            mew=2,
-            ms=8,
-            capsize=4,
-            label=f"simulated, {c} reps",
-        )
-axes[0].set_ylabel("Leads that wait for a rep (%)")
-axes[0].set_title("Chance of waiting", fontsize=15)
-axes[1].set_ylabel("Mean wait for a rep (minutes, log scale)")
-axes[1].set_yscale("log")
-axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-axes[1].set_title("Mean wait", fontsize=15)
-for ax in axes:
-    ax.set_xlabel("Rep utilisation rho (%)")
-axes[0].legend(fontsize=11)
-fig.suptitle("The rep pool against Erlang C (M/M/c, mean first call 1 h)", x=0.01, ha="left")
+fig = plots.erlang_c(erlang)
 plt.show()
 
 # %%

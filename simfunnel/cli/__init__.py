@@ -1,4 +1,4 @@
-"""`simfunnel run|compare|sweep|attribute|optimize|validate|presets|validate-model|report|slides`: the command
+"""`simfunnel run|compare|sweep|attribute|optimize|warmup|validate|presets|validate-model|report|slides`: the command
 line on the public API.
 
 A user mistake (missing file, bad field, bad value, bad option, unknown KPI, bad grid) exits with status 2 and one

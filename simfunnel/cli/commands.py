@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sc = load(args.file, args.set)
     if args.replications == 1:
         return _run_once(sc, args)
-    from simfunnel.experiment import replicate
+    from simfunnel.experiments import replicate
 
     exp = replicate(sc, n=args.replications, seed=args.seed, **executor_kwargs(args))
     summ = exp.summary
@@ -71,8 +71,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         summ.to_csv(sys.stdout, index=False)
     else:
-        print(f"{sc.name}: {horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed)}; "
-              "mean [95 % CI]")  # fmt: skip
+        span = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
+        print(f"{sc.name}: {span}; mean [95 % CI]")
         by = summ.set_index("metric")
         rows = [[kpi_label(k), k, fmt_kpi_ci(k, by.at[k, "mean"], by.at[k, "ci_low"], by.at[k, "ci_high"])]
                 for k in table_kpis(by.index)]  # fmt: skip
@@ -93,7 +93,7 @@ def _run_once(sc: Scenario, args: argparse.Namespace) -> int:
         summary = result.summary
         pd.DataFrame({"metric": list(summary), "value": list(summary.values())}).to_csv(sys.stdout, index=False)
     else:
-        print(f"{sc.name}: {horizon_text(sc.simulation.horizon_days, 1, args.seed)}")
+        print(f"{sc.name}: {horizon_text(sc.simulation.horizon_days, 1, args.seed, sc.simulation.warmup_days)}")
         s = result.summary
         print_table([[kpi_label(k), k, fmt_kpi(k, s[k])] for k in table_kpis(s)], ["kpi", "key", "value"], left=2)
         print()
@@ -132,7 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load(f, args.set) for f in args.files]
     names = scenario_names(args.files, scenarios)
     baseline = _baseline(args, names)
-    from simfunnel.experiment import compare
+    from simfunnel.experiments import compare
 
     exp = compare(dict(zip(names, scenarios, strict=True)), n=args.replications, seed=args.seed, baseline=baseline,
                   **executor_kwargs(args))  # fmt: skip
@@ -143,7 +143,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.format == "csv":
         summ.to_csv(sys.stdout, index=False)
         return 0
-    horizon = horizon_text([s.simulation.horizon_days for s in scenarios], exp.n_replications, args.seed)
+    horizon = horizon_text([s.simulation.horizon_days for s in scenarios], exp.n_replications, args.seed,
+                           [s.simulation.warmup_days for s in scenarios])  # fmt: skip
     print(f"{' vs '.join(names)}: {horizon}, paired (common random numbers); mean [95 % CI]")
     s = summ.set_index(["scenario", "metric"])
     d = diffs.set_index(["scenario", "metric"])

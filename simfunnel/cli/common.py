@@ -73,9 +73,13 @@ def executor_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": args.executor, "workers": args.workers, "address": args.address, "progress": progress}
 
 
-def horizon_text(days: float | Sequence[float], n: int, seed: int | None) -> str:
-    """'over 730 days (2.0 years), 10 replications, seed 1' (several horizons: each named)."""
+def horizon_text(days: float | Sequence[float], n: int, seed: int | None, warmup: float | Sequence[float] = 0.0) -> str:
+    """'over 730 days (2.0 years), 10 replications, seed 1' (several horizons: each named); with a warm-up
+    'over 730 days (2.0 years) after a 182-day warm-up, ...' (the KPIs cover the horizon only)."""
     spans = sorted(set(days)) if isinstance(days, Sequence) else [days]
     span = " / ".join(f"{d:,.0f} days ({d / 365:.1f} years)" for d in spans)
+    warmups = sorted(set(warmup)) if isinstance(warmup, Sequence) else [warmup]
+    if any(w > 0 for w in warmups):
+        span += " after a " + " / ".join(f"{w:,.0f}-day" for w in warmups) + " warm-up"
     seed_text = f", seed {seed}" if seed is not None else ""
     return f"over {span}, {n} replication{'s' if n != 1 else ''}{seed_text}"

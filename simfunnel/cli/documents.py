@@ -33,7 +33,7 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Self-contained HTML report (and optionally a PDF) comparing the given scenarios."""
-    from simfunnel.report import build_report_info
+    from simfunnel.present.report import build_report_info
     from simfunnel.scenario import parse_override
 
     overrides = dict(parse_override(x) for x in args.set or ())
@@ -58,7 +58,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.pdf is not None:
-        from simfunnel.report import html_to_pdf
+        from simfunnel.present.report import html_to_pdf
 
         pdf = Path(args.pdf) if args.pdf else info.path.with_suffix(".pdf")
         try:
@@ -71,7 +71,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_slides(args: argparse.Namespace) -> int:
     """A notebook as an offline reveal.js slide deck."""
-    from simfunnel.slides import SlidesError, build_slides
+    from simfunnel.present.slides import SlidesError, build_slides
 
     try:
         out = build_slides(

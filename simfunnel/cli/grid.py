@@ -1,17 +1,14 @@
-"""`--grid` of `simfunnel sweep`: parse ``field=start:stop:count`` or ``field=v1,v2,...`` and check the fields
-against the scenario before any simulation, so a typo is one message with "did you mean", never a failed sweep."""
+"""`--grid` of `simfunnel sweep`: parse ``field=start:stop:count`` or ``field=v1,v2,...``. The fields are checked
+against the scenario before any simulation (`simfunnel.experiments.sweep.check_grid_fields`, the check `sweep`
+itself makes), so a typo is one message with "did you mean", never a failed sweep."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from simfunnel.cli.common import UserError
-from simfunnel.errors import ScenarioError
-
-if TYPE_CHECKING:
-    from simfunnel.scenario import Scenario
 
 _NUMBER = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
 _RANGE = re.compile(rf"^\s*({_NUMBER})\s*(?:-|–|\.\.|to)\s*({_NUMBER})\s*$")
@@ -74,25 +71,3 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list[Any]]:
             raise UserError(f"--grid {key}: given twice; give each field once")
         grid[key] = values
     return grid
-
-
-def _has_path(data: Any, dotted: str) -> bool:
-    for part in dotted.split("."):
-        if not isinstance(data, Mapping) or part not in data:
-            return False
-        data = data[part]
-    return True
-
-
-def check_grid_fields(scenario: Scenario, grid: Mapping[str, Sequence[Any]]) -> None:
-    """Refuse (`ScenarioError` from ``--grid``, with "did you mean") a grid field the scenario does not have.
-
-    Values out of range are not refused here: such points fail in the sweep and are reported with the others."""
-    data = scenario.to_dict()
-    for field, values in grid.items():
-        if _has_path(data, field):
-            continue
-        try:
-            scenario.with_overrides({field: values[0]})
-        except ScenarioError as exc:
-            raise ScenarioError("--grid", exc.field, exc.message) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simfunnel.cli import commands, documents, studies
+from simfunnel.cli import commands, crm, documents, studies, warmup
 
 FORMATS = ("table", "json", "csv")
 
@@ -134,6 +134,42 @@ def _document_commands(sub: argparse._SubParsersAction) -> None:
                     help="slide breaks: notebook slideshow metadata, markdown headings, or auto (metadata if any)")  # fmt: skip
 
 
+def _sim_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("file", help=FILE_HELP)
+    sp.add_argument("--seed", type=int, default=1, help="seed of the run")
+    sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                    help="override a field, e.g. sales.reps=12 (repeatable; default: none)")  # fmt: skip
+    sp.add_argument("--start-date", default="2025-01-01", help="calendar date of model day 0")
+
+
+def _data_commands(sub: argparse._SubParsersAction) -> None:
+    sp = _sub(sub, "export-crm", "simulate once and write the leads, deals and activities a CRM would hold",
+              crm.cmd_export_crm)  # fmt: skip
+    _sim_options(sp)
+    sp.add_argument("-o", "--output", required=True, help="directory to write leads/deals/activities into")
+    sp.add_argument("--export-day", type=float, default=None, help="model day of the export (default: the horizon)")
+    sp.add_argument("--messy", default=None, metavar="KIND=SHARE,...",
+                    help="mess of real exports: missing-channel, duplicate-ids, close-before-open, missing-lead, "
+                    "short-years (default: none)")  # fmt: skip
+    sp.add_argument("--date-format", choices=("iso", "dayfirst", "monthfirst"), default="iso", help="date format")
+    sp.add_argument("--headers", choices=("canonical", "salesforce", "hubspot", "pipedrive"), default="canonical",
+                    help="column headers in the style of a CRM")  # fmt: skip
+    sp.add_argument("--file-format", choices=("csv", "parquet"), default="csv", help="file format")
+
+    sp = _sub(sub, "export-log", "simulate once and write the buyer journeys as an event log (CSV, XES, OCEL 2.0)",
+              crm.cmd_export_log)  # fmt: skip
+    _sim_options(sp)
+    sp.add_argument("-o", "--output", required=True, help="log file: .csv, .xes or .jsonocel (XES/OCEL need pm4py)")
+
+    sp = _sub(sub, "check-crm", "read a CRM export and print its data-quality summary", crm.cmd_check_crm)
+    sp.add_argument("leads", help="leads file (CSV, Parquet or Excel)")
+    sp.add_argument("deals", nargs="?", default=None, help="deals (opportunities) file (default: none)")
+    sp.add_argument("--activities", default=None, help="activities file (default: none)")
+    sp.add_argument("--mapping", default=None, help="TOML mapping file naming the columns (default: recognise)")
+    sp.add_argument("--export-date", default=None, help="date of the export (default: the latest date found)")
+    sp.add_argument("--format", choices=("table", "csv"), default="table", help="output format")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `simfunnel` parser with every subcommand."""
     p = argparse.ArgumentParser(
@@ -145,5 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _scenario_commands(sub)
     _study_commands(sub)
+    warmup.add_parser(sub, _sub)
     _document_commands(sub)
+    _data_commands(sub)
     return p

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from simfunnel.cli.common import FAILED, UserError, check_kpi_option, executor_kwargs, horizon_text, load
-from simfunnel.cli.grid import check_grid_fields, parse_grid
+from simfunnel.cli.grid import parse_grid
 from simfunnel.cli.tables import dump_json, fmt_kpi, fmt_kpi_ci, kpi_label, print_table, report_errors
 from simfunnel.formatting import format_value
 
@@ -27,9 +27,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError("sweep needs at least one --grid FIELD=START:STOP:COUNT")
     grid = parse_grid(args.grid)
     sc = load(args.file, args.set)
-    check_grid_fields(sc, grid)
     from simfunnel.errors import ExperimentError
-    from simfunnel.experiment import sweep
+    from simfunnel.experiments import sweep
+    from simfunnel.experiments.sweep import check_grid_fields
+
+    check_grid_fields(sc, grid, "--grid")
 
     total = math.prod(len(v) for v in grid.values())
     with warnings.catch_warnings():
@@ -59,7 +61,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         exp.summary.to_csv(sys.stdout, index=False)
     else:
-        horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed)
+        horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
         print(f"sweep of {', '.join(fields)} on {sc.name}: {total} points {horizon}; {metric} mean [95 % CI]")
         rows = [[*(str(r[f]) for f in fields), fmt_kpi_ci(metric, r["mean"], r["ci_low"], r["ci_high"])]
                 for r in summ.to_dict(orient="records")]  # fmt: skip
@@ -74,7 +76,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     """Shapley attribution of the gap between two scenarios to the alignment levers."""
     metric = check_kpi_option("--metric", args.metric)
     lo, hi = load(args.siloed, args.set), load(args.aligned, args.set)
-    from simfunnel.experiment import attribute
+    from simfunnel.experiments import attribute
     from simfunnel.vocabulary import LEVERS
 
     res = attribute(lo, hi, n=args.replications, seed=args.seed, metric=metric, **executor_kwargs(args))
@@ -86,7 +88,8 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         table.to_csv(sys.stdout, index=False)
         return 0
     how = "exact Shapley" if res.exact else f"Shapley over {res.permutations} sampled lever orders"
-    horizon = horizon_text([lo.simulation.horizon_days, hi.simulation.horizon_days], res.n_replications, args.seed)
+    horizon = horizon_text([lo.simulation.horizon_days, hi.simulation.horizon_days], res.n_replications, args.seed,
+                           [lo.simulation.warmup_days, hi.simulation.warmup_days])  # fmt: skip
     print(f"{kpi_label(metric)} [{metric}]: {lo.name} -> {hi.name}, {how}, {horizon}; mean [95 % CI]")
     rows = []
     for r in table.to_dict(orient="records"):
@@ -108,7 +111,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if not 0 < args.step <= 0.5:
         raise UserError(f"--step must be in (0, 0.5], got {args.step:g}")
     sc = load(args.file, args.set)
-    from simfunnel.experiment import optimize_budget
+    from simfunnel.experiments import optimize_budget
 
     res = optimize_budget(sc, objective=objective, n=args.replications, seed=args.seed, step=args.step,
                           **executor_kwargs(args))  # fmt: skip
@@ -120,7 +123,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if args.format == "csv":
         res.table.to_csv(sys.stdout, index=False)
         return 0
-    horizon = horizon_text(sc.simulation.horizon_days, res.n_replications, args.seed)
+    horizon = horizon_text(sc.simulation.horizon_days, res.n_replications, args.seed, sc.simulation.warmup_days)
     print(f"best {kpi_label(objective)} [{objective}] split of {sc.name}: {len(res.table)} splits, {horizon} each")
     print_table(
         [[k, format_value(res.current_shares.get(k, 0), "share"), format_value(v, "share")]

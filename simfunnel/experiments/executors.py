@@ -3,7 +3,7 @@
 Every executor gets the same list of tasks - (key, scenario, seed) with a fixed `numpy.random.SeedSequence`
 per task - and returns one outcome per key. The outcome of a task depends only on its scenario and seed, never
 on the executor, the worker count or the completion order, and callers sort by key before building tables, so
-results are bit-identical everywhere (DESIGN.md section 6).
+results are bit-identical everywhere (docs/pages/architecture.md#invariants).
 
 Failures never hang or lose other work:
 
@@ -37,7 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 
@@ -460,15 +460,19 @@ def open_executor(
     raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
 
 
+class ExecutorSettings(TypedDict, total=False):
+    """The keywords of `open_executor` besides the executor itself, passed on by `executor_scope`/`run_tasks`."""
+
+    workers: int | None
+    address: str | None
+    client: Any
+    progress: bool | None
+    runner: Runner
+
+
 @contextmanager
 def executor_scope(
-    executor: ExecutorName | TaskExecutor | None = None,
-    *,
-    workers: int | None = None,
-    address: str | None = None,
-    client: Any = None,
-    progress: bool | None = None,
-    runner: Runner = None,
+    executor: ExecutorName | TaskExecutor | None = None, **settings: Unpack[ExecutorSettings]
 ) -> Iterator[TaskExecutor]:
     """`open_executor` for the length of a ``with`` block: an executor opened here is closed at the end; an
     executor object passed in is borrowed (left open for the caller to reuse, its own settings kept)."""
@@ -476,7 +480,7 @@ def executor_scope(
         check_not_reimported_main()
         yield executor
         return
-    ex = open_executor(executor, workers=workers, address=address, client=client, progress=progress, runner=runner)
+    ex = open_executor(executor, **settings)
     try:
         yield ex
     finally:
@@ -487,22 +491,14 @@ def run_tasks(
     tasks: Iterable[Task],
     *,
     executor: ExecutorName | TaskExecutor | None = None,
-    workers: int | None = None,
-    address: str | None = None,
-    client: Any = None,
-    progress: bool | None = None,
-    runner: Runner = None,
     desc: str = "runs",
     on_done: OnDone | None = None,
+    **settings: Unpack[ExecutorSettings],
 ) -> dict[tuple[int, int], Outcome]:
     """Run tasks once on a freshly opened executor (closed afterwards unless an executor object was given)."""
     tasks = list(tasks)
-    ex = open_executor(executor, workers=workers, address=address, client=client, progress=progress, runner=runner)
-    try:
+    with executor_scope(executor, **settings) as ex:
         return ex.run(tasks, desc=desc, on_done=on_done)
-    finally:
-        if ex is not executor:
-            ex.close()
 
 
 __all__ = [
@@ -510,6 +506,7 @@ __all__ = [
     "EXECUTORS",
     "DaskExecutor",
     "ExecutorName",
+    "ExecutorSettings",
     "OnDone",
     "Outcome",
     "ProcessExecutor",

@@ -14,16 +14,7 @@ import pandas as pd
 from simfunnel.experiments.executors import Outcome, TaskExecutor
 from simfunnel.experiments.kpis import check_kpi
 from simfunnel.experiments.options import ExecutionKwargs, RunOptions, resolve_options
-from simfunnel.experiments.runs import (
-    DEFAULT_N,
-    Experiment,
-    Point,
-    ScenarioLike,
-    as_scenario,
-    check_n,
-    execute,
-    finish,
-)
+from simfunnel.experiments.runs import DEFAULT_N, Experiment, Point, ScenarioLike, as_scenario, check_n, execute, finish
 from simfunnel.experiments.seeds import SeedLike, root_seed
 from simfunnel.experiments.statistics import mean_ci, welch_half_width
 

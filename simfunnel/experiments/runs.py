@@ -141,7 +141,7 @@ def execute(
 ) -> dict[tuple[int, int], Outcome]:
     """Run every (valid point, replication) not in ``skip``; replication i of every point gets child i.
 
-    With a ``cache`` (`simfunnel.cache`; only for the model's own runner), a task whose (scenario, seed,
+    With a ``cache`` (`simfunnel.experiments.cache`; only for the model's own runner), a task whose (scenario, seed,
     model version) was run before is served from disk - reported through ``on_done`` like a finished run - and
     every newly finished run is stored."""
     skip = skip or {}

@@ -7,7 +7,7 @@ replications extends the same sequence. Every scenario of a comparison, every po
 coalition of an attribution gets the *same* child ``i`` in replication ``i``: common random numbers, so
 differences are paired and tight. The model spawns its per-mechanism streams from that child.
 
-Everything in the experiment layer that derives a seed goes through this module (DESIGN.md section 5).
+Everything in the experiment layer that derives a seed goes through this module (docs/pages/experiments.md#seeds).
 """
 
 from __future__ import annotations

@@ -20,23 +20,14 @@ from simfunnel.errors import ScenarioError
 from simfunnel.experiments.checkpoint import Checkpoint, point_key
 from simfunnel.experiments.executors import Outcome
 from simfunnel.experiments.options import ExecutionKwargs, RunOptions, resolve_options
-from simfunnel.experiments.runs import (
-    DEFAULT_N,
-    Experiment,
-    Point,
-    ScenarioLike,
-    as_scenario,
-    check_n,
-    execute,
-    finish,
-)
+from simfunnel.experiments.runs import DEFAULT_N, Experiment, Point, ScenarioLike, as_scenario, check_n, execute, finish
 from simfunnel.experiments.seeds import SeedLike, root_seed
 from simfunnel.scenario import Scenario
 
 Grid = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
 """``{"dotted.field": [values...], ...}`` or a list of override dicts."""
 
-__all__ = ["Grid", "grid_points", "sweep", "sweep_points"]
+__all__ = ["Grid", "check_grid_fields", "grid_points", "sweep", "sweep_points"]
 
 
 def sweep(
@@ -88,8 +79,7 @@ def sweep_points(base: Scenario, overrides_list: Sequence[Mapping[str, Any]], fi
     """The points of a sweep, each validated (`Scenario.with_overrides`); an invalid one keeps its error.
 
     Raises `ScenarioError` for a field that ``base`` does not have (with a did-you-mean)."""
-    for f in fields:
-        _check_field(base, f, [ov[f] for ov in overrides_list if f in ov])
+    check_grid_fields(base, {f: [ov[f] for ov in overrides_list if f in ov] for f in fields})
     points: list[Point] = []
     for i, ov in enumerate(overrides_list):
         labels = {"point": i, **{f: ov.get(f) for f in fields}}
@@ -100,14 +90,19 @@ def sweep_points(base: Scenario, overrides_list: Sequence[Mapping[str, Any]], fi
     return points
 
 
-def _check_field(base: Scenario, field: str, values: Sequence[Any]) -> None:
-    """A grid field absent from the scenario must be one that an override can add; else its error, at once."""
-    if _has_path(base.model_dump(by_alias=True), field) or not values:
-        return
-    try:
-        base.with_overrides({field: values[0]})
-    except ScenarioError as exc:
-        raise ScenarioError("sweep grid", exc.field or field, exc.message) from exc
+def check_grid_fields(base: Scenario, grid: Mapping[str, Sequence[Any]], source: str = "sweep grid") -> None:
+    """Refuse at once (`ScenarioError` from ``source``, with a did-you-mean) a grid field that ``base`` does not
+    have and that no override can add (the CLI's ``--grid`` and `sweep` share this check).
+
+    Values out of range are not refused here: such points fail in the sweep and are reported with the others."""
+    data = base.model_dump(by_alias=True)
+    for field, values in grid.items():
+        if _has_path(data, field) or not values:
+            continue
+        try:
+            base.with_overrides({field: values[0]})
+        except ScenarioError as exc:
+            raise ScenarioError(source, exc.field or field, exc.message) from exc
 
 
 def _has_path(data: Any, dotted: str) -> bool:

@@ -1,14 +1,16 @@
 """Marketing-to-sales handoff: when a lead reaches a rep (real time or weekly list, SLA for hand-raisers),
-what the rep knows (context) and so when the rep calls, whether the rep follows it up at all (the lead black
-hole), and its queue key. `schedule_handoff` and `hand_over` run these decisions in the simulation."""
+what the rep knows (context: the buyer's stated timeline, an estimate) and so when the rep calls, whether the rep
+follows it up at all (the lead black hole), and its queue key. `schedule_handoff` and `hand_over` run these
+decisions in the simulation."""
 
 from __future__ import annotations
 
 import heapq
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from simfunnel.ledger import HAND_RAISE, REFERRAL_LEAD
+from simfunnel.ledger import HAND_RAISE, MQL, REFERRAL_LEAD
+from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.leads import Lead
 from simfunnel.model.sales import lead_process
 from simfunnel.scenario import Scenario
@@ -20,15 +22,33 @@ if TYPE_CHECKING:
 SLA_CLASS, LEAD_CLASS, CHECKIN_CLASS = 0, 1, 2
 
 
+class CallPlan(NamedTuple):
+    """What the rep plans for a lead at handoff: the first call, what the rep believes of its timeline, the SLA."""
+
+    call_day: float  # when the rep places the first call
+    knows_timeline: bool  # the buyer stated a timeline (context)
+    deadline_estimate: float  # the deadline the rep believes (nan: unknown)
+    sla_due: float  # the SLA deadline of a hand-raiser or referral (nan: no SLA)
+
+
 class Handoff:
     """The handoff policy and the reps' desk: open leads and trust in marketing's leads."""
 
-    def __init__(self, scenario: Scenario, reps: int) -> None:
-        org = scenario.organisation
+    def __init__(self, scenario: Scenario, reps: int, calendar: WorkCalendar | None = None) -> None:
+        org, ctx = scenario.organisation, scenario.context
         self.realtime = org.handoff == "realtime"
         self.interval = org.batch_interval_days
+        self.sla_hours = org.response_sla_hours
         self.sla = math.isfinite(org.response_sla_hours)
+        self.calendar = calendar if calendar is not None else WorkCalendar(scenario.sales.calendar)
         self.context = org.pass_context
+        self.buyers_stating = ctx.stated_share  # a buyer talking to a rep states a timeline with this chance
+        self.stated_share = ctx.stated_share if org.pass_context else 0.0  # ... and passed on at handoff
+        # a stated timeline's log-error; CRM notes of earlier contacts sharpen it
+        self.timeline_error = ctx.timeline_error * (1.0 - ctx.crm_sharpening * org.crm_logging)
+        self.margin = ctx.safety_margin_days
+        # EDF key of a lead without a stated timeline: as if due the typical time left once sales-ready
+        self.unknown_time_left = scenario.market.process_days.mean * (1.0 - scenario.market.ready_at)
         self.policy = org.queue_policy
         self.follow = scenario.sales.follow_up
         self.reps = reps
@@ -70,11 +90,35 @@ class Handoff:
         return u_follow < self.follow_up_prob(now, lead_kind)
 
     def call_day(self, now: float, ready_day: float) -> float:
-        """When the rep places a call: with context the rep knows when the buyer will be ready and calls back
-        then (a planned call-back); without context, at once."""
+        """When the rep calls a buyer believed ready at ``ready_day``: at that day plus the safety margin when it
+        is ahead (a planned call-back), at once otherwise or without context."""
         if self.context and now < ready_day:
-            return ready_day
+            return max(now, ready_day + self.margin)
         return now
+
+    def sla_due(self, lead_day: float) -> float:
+        """The SLA deadline of a lead that asked to be called: ``response_sla_hours`` working hours later."""
+        return self.calendar.finish(lead_day, self.sla_hours)
+
+    def estimate(self, now: float, day: float, z: float) -> float:
+        """A stated date as the buyer gives it: the time ahead misjudged by a factor exp(timeline_error * z)."""
+        return now + max(0.0, day - now) * math.exp(self.timeline_error * z)
+
+    def plan(self, now: float, lead: Lead) -> CallPlan:
+        """The rep's plan at handoff. Under an SLA a buyer who asked to be called gets a response planned within
+        the SLA window (at ``u_sla`` of it, in working hours); with context a buyer who states a timeline (share
+        ``context.stated_share``) is known by an estimate, and an MQL is called at the estimated ready day plus
+        the safety margin; everyone else is called at once."""
+        info, draws = lead.info, lead.draws
+        knows = draws.u_stated < self.stated_share
+        deadline = self.estimate(now, info.deadline_day, draws.z_timeline) if knows else math.nan
+        if self.is_priority(info.lead_kind):
+            call = self.calendar.finish(info.lead_day, draws.u_sla * self.sla_hours)
+            return CallPlan(max(now, call), knows, deadline, self.sla_due(info.lead_day))
+        call = now
+        if knows and info.lead_kind == MQL:  # a hand-raiser or a returning buyer says it is ready now
+            call = self.call_day(now, self.estimate(now, info.ready_day, draws.z_timeline))
+        return CallPlan(call, knows, deadline, math.nan)
 
     def ignore(self, deadline: float) -> None:
         """A lead nobody works ages silently on the desk until its deadline."""
@@ -87,11 +131,26 @@ class Handoff:
         """Trust tracks the share of contacted leads that were really sales-ready (moving average)."""
         self.trust += ((1.0 if lead_was_good else 0.0) - self.trust) / self.follow.trust_memory
 
-    def queue_key(self, now: float, lead_kind: int, deadline: float, score: float) -> tuple[int, float]:
-        """Earliest deadline first needs the deadline (context); without it reps fall back to arrival order."""
-        cls = SLA_CLASS if self.is_priority(lead_kind) else LEAD_CLASS
+    def recall_day(self, now: float, lead: Lead, contacts: int) -> float:
+        """A recycled too-early lead's call-back: at the first too-early call the rep hears the buyer's timeline (if
+        it states one) and calls back at the estimate plus the margin; otherwise, or after a second too-early
+        call, nurture hands the buyer back when its activity shows it is ready (the ready day)."""
+        info, draws = lead.info, lead.draws
+        if contacts == 1 and draws.u_stated < self.buyers_stating:
+            return max(now, self.estimate(now, info.ready_day, draws.z_timeline) + self.margin)
+        return max(now, info.ready_day)
+
+    def queue_key(
+        self, now: float, lead_kind: int, deadline: float, score: float, sla_due: float = math.nan
+    ) -> tuple[int, float]:
+        """SLA leads first, the nearest SLA deadline first. Earliest deadline first needs the (believed) deadline,
+        i.e. context; a lead without a stated timeline (``deadline`` nan) ranks as due the typical time left;
+        without context reps fall back to arrival order (a documented no-op, `simfunnel.schema.interactions`)."""
+        if self.is_priority(lead_kind):
+            return (SLA_CLASS, sla_due if sla_due == sla_due else now)
+        cls = LEAD_CLASS
         if self.policy == "deadline" and self.context:
-            return (cls, deadline)
+            return (cls, deadline if deadline == deadline else now + self.unknown_time_left)
         if self.policy == "score":
             return (cls, -score if score == score else -1.0)  # referrals carry no score: warm, treated as top
         return (cls, now)

@@ -37,6 +37,10 @@ class LeadDraws(NamedTuple):
     contact_hours: float  # sales: working hours of a first contact
     qualification_hours: float  # sales: extra working hours when the contact qualifies the buyer
     u_return: float  # market: a buyer dropped as too early comes back if below return_when_ready
+    intent: float = 0.5  # market: the buyer's intent in 0..1 (scored by marketing, raises the win odds)
+    u_sla: float = 0.5  # handoff: where in the SLA window the rep plans the response (share of the SLA)
+    u_stated: float = 1.0  # handoff: the buyer states a timeline if below context.stated_share
+    z_timeline: float = 0.0  # handoff: standard-normal error of the stated timeline (log scale)
 
 
 class Lead(NamedTuple):
@@ -59,6 +63,9 @@ class LeadProgress:
     rep_hours: float = 0.0
     wasted_hours: float = 0.0
     returned: bool = False
+    knows_timeline: bool = False  # the rep has the buyer's stated timeline (context)
+    deadline_estimate: float = math.nan  # the deadline the rep believes (nan: unknown)
+    sla_due: float = math.nan  # the SLA deadline of a hand-raiser or referral (nan: no SLA)
 
 
 __all__ = ["LEAD_FIELDS", "Lead", "LeadDraws", "LeadInfo", "LeadProgress"]

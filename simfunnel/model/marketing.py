@@ -1,5 +1,6 @@
 """Acquisition and nurture: budget shares -> spend per item, Hill-curve reach per channel, engaged -> known
--> nurtured -> lead score -> MQL (or a hand-raise), and CRM learning of the score and the channel mix."""
+-> nurtured -> lead score -> MQL (or a hand-raise), and CRM learning of the score and the channel mix. The lead score is a quality
+signal (fit, intent, noise); when a qualifying buyer becomes an MQL is decided by its activity (readiness)."""
 
 from __future__ import annotations
 
@@ -121,6 +122,12 @@ class MarketingState:
         return True
 
     # ------------------------------------------------------------------ the journey before sales
+    def lead_score(self, fit: np.ndarray, intent: np.ndarray, score_z: np.ndarray) -> np.ndarray:
+        """A lead-quality signal: fit_weight * fit + (1 - fit_weight) * intent + noise (the noise CRM feedback
+        reduces, `noise_sd`). It does not grow with time: a higher threshold passes fewer, better buyers."""
+        w = self.sc.marketing.scoring.fit_weight
+        return w * fit + (1.0 - w) * intent + self.noise_sd() * score_z
+
     def evaluate_cohort(self, b: dict[str, np.ndarray], lo: int, hi: int, u: dict[str, np.ndarray]) -> np.ndarray:
         """Decide, for buyers lo..hi arriving now, reach, engagement, known, nurture, MQL or hand-raise,
         writing the stage times into the buyer columns. Returns the indices that become leads."""
@@ -153,22 +160,19 @@ class MarketingState:
             hours = sc.sales.calendar.hours_per_day
             for j in np.flatnonzero(office).tolist():  # the request comes in during the next working day
                 hand_day[j] = self.calendar.finish(hand_day[j], u["hand_time"][lo + j] * hours)
-        # MQL: score(t) = fit_weight * fit + (1 - fit_weight) * readiness(t) + noise crosses the threshold
-        fit_weight = sc.marketing.scoring.fit_weight
-        noise = self.noise_sd() * u["score_z"][sl]
-        thr = sc.organisation.mql_threshold
+        # MQL: the lead score (fit and intent plus noise; no time in it) reaches the threshold, and the buyer's
+        # activity shows it is in a buying process: readiness reaches mql_readiness (+- activity_sd)
+        scoring = sc.marketing.scoring
+        intent = u["intent"][sl] if "intent" in u else np.full(hi - lo, 0.5)  # neutral when not drawn
+        score = self.lead_score(fit, intent, u["score_z"][sl])
+        activity_z = u["activity_z"][sl] if "activity_z" in u else np.zeros(hi - lo)
+        r_act = np.clip(scoring.mql_readiness + scoring.activity_sd * activity_z, 0.0, 1.0)
         r_known = np.minimum(1.0, (engaged - arrival) / process * (1.0 + lift))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if fit_weight < 1:
-                r_star = (thr - fit_weight * fit - noise) / (1.0 - fit_weight)
-            else:
-                r_star = np.where(fit_weight * fit + noise >= thr, -np.inf, np.inf)
-        mql_day = np.where(r_star <= r_known, engaged, arrival + process * r_star / (1.0 + lift))
-        is_mql = known & (r_star <= 1.0) & (mql_day < deadline)
+        mql_day = np.where(r_act <= r_known, engaged, arrival + process * r_act / (1.0 + lift))
+        is_mql = known & (score >= sc.organisation.mql_threshold) & (mql_day < deadline)
         mql_first = is_mql & (~hand | (mql_day <= hand_day))
         lead_kind = np.where(mql_first, MQL, np.where(hand, HAND_RAISE, NO_LEAD)).astype(np.int8)
         lead_day = np.where(mql_first, mql_day, np.where(hand, hand_day, np.nan))
-        r_lead = np.minimum(1.0, np.maximum(0.0, (lead_day - arrival) / process) * (1.0 + lift))
         b["channel"][sl] = np.where(reached, channel, -1)
         b["engaged_day"][sl] = np.where(reached, engaged, np.nan)
         b["known_day"][sl] = np.where(known, engaged, np.nan)
@@ -177,7 +181,5 @@ class MarketingState:
         b["commit_day"][sl] = ready + u["commit_delay"][sl]
         b["lead_kind"][sl] = lead_kind
         b["lead_day"][sl] = lead_day
-        b["lead_score"][sl] = np.where(
-            lead_kind != NO_LEAD, fit_weight * fit + (1 - fit_weight) * r_lead + noise, np.nan
-        )
+        b["lead_score"][sl] = np.where(lead_kind != NO_LEAD, score, np.nan)
         return lo + np.flatnonzero(lead_kind != NO_LEAD)

@@ -89,7 +89,7 @@ def customer_process(world: World, k: int, key: int, value: float, channel: int,
     while True:
         if need_day > env.now:
             yield env.timeout(need_day - env.now)
-        ledger.cust_decided[k] = True  # a repurchase decision: buy again or churn
+        ledger.decided(k, env.now)  # a repurchase decision: buy again or churn
         if draws.uniform() < repeat_probability(world, checked[0]):
             ledger.purchase(env.now, value * ret.repeat_value_fraction, True, channel)
             need_day = env.now + draws.repurchase_days()
@@ -161,5 +161,7 @@ def spawn_referral(world: World) -> None:
         contact_hours=float(sc.sales.first_contact_hours.sample(world.rng["sales"], 1)[0]),
         qualification_hours=float(sc.sales.qualification_hours.sample(world.rng["sales"], 1)[0]),
         u_return=float(m.uniform()),
+        intent=float(m.beta(sc.market.intent_alpha, sc.market.intent_beta)),
+        u_sla=world.u_handoff_live(),
     )
     schedule_handoff(world, Lead(i, info, draws))

@@ -61,14 +61,26 @@ class RepPool:
                 heapq.heappop(queue)[2].succeed(free.pop())
 
 
-def win_probability(world: World, fit: float, r_contact: float, lift: float, time_left_share: float) -> float:
-    """Logistic in fit, readiness at contact, context known, rep skill (training) and time left."""
-    win = world.scenario.sales.win
+def win_probability(
+    world: World,
+    fit: float,
+    r_contact: float,
+    lift: float,
+    time_left_share: float,
+    intent: float | None = None,
+    knows_timeline: bool | None = None,
+) -> float:
+    """Logistic in fit, intent, readiness at contact, context known (the buyer's stated timeline; default: the
+    organisation passes context), rep skill (training) and time left. Intent defaults to the market's mean."""
+    win, market = world.scenario.sales.win, world.scenario.market
+    mean_intent = market.intent_alpha / (market.intent_alpha + market.intent_beta)
+    knows = world.handoff.context if knows_timeline is None else knows_timeline
     logit = (
         win.intercept
         + win.fit * fit
-        + win.readiness * (r_contact - world.scenario.market.ready_at)
-        + (win.context if world.handoff.context else 0.0)
+        + win.intent * ((mean_intent if intent is None else intent) - mean_intent)
+        + win.readiness * (r_contact - market.ready_at)
+        + (win.context if knows else 0.0)
         + win.skill * world.skill_uplift
         + win.time_left * time_left_share
         + win.preference * lift
@@ -100,23 +112,24 @@ def contact_outcome(world: World, info: LeadInfo, u_engaged: float, start: float
 
 
 def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
-    """Call the lead (a planned call-back with context), re-calling a too-early buyer when recycled or when it
+    """Call the lead (planned by the rep: `Handoff.plan`), re-calling a too-early buyer when recycled or when it
     comes back by itself. Returns True once qualified; otherwise closes the lead and returns False."""
     env, pool, h = world.env, world.pool, world.handoff
     i, info, draws = lead
     return_prob = world.scenario.market.return_when_ready
     recycle = world.scenario.organisation.too_early == "recycle"
+    plan = h.plan(env.now, lead)
+    progress.knows_timeline, progress.deadline_estimate, progress.sla_due = plan[1:]
     while True:
-        call = h.call_day(env.now, info.ready_day)
-        if call > env.now:
-            if progress.contacts == 0:
-                world.buyers.cols["callback_day"][i] = call  # a planned call-back: the first call waits for it
-            yield env.timeout(call - env.now)
+        if progress.contacts == 0 and plan.call_day > env.now:
+            world.buyers.cols["callback_day"][i] = plan.call_day  # a planned call-back: the first call waits for it
+            yield env.timeout(plan.call_day - env.now)
         if progress.contacts == 0:
             world.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)
         rep = pool.acquire_now()
         if rep < 0:
-            rep = yield pool.request(h.queue_key(env.now, info.lead_kind, info.deadline_day, info.lead_score))
+            key = h.queue_key(env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due)
+            rep = yield pool.request(key)
         start = env.now
         progress.contacts += 1
         if progress.contacts == 1:
@@ -138,9 +151,10 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         record_progress(world, i, progress)  # the call is history now, whether the lead closes or not
         if outcome == WON:
             return True
-        if outcome == TOO_EARLY and recycle:
-            if info.ready_day > env.now:  # back into nurture, call back when ready
-                yield env.timeout(info.ready_day - env.now)
+        if outcome == TOO_EARLY and recycle:  # back into nurture, a call-back planned (`Handoff.recall_day`)
+            recall = h.recall_day(env.now, lead, progress.contacts)
+            if recall > env.now:
+                yield env.timeout(recall - env.now)
             continue
         if outcome == TOO_EARLY and draws.u_return < return_prob:
             # dropped by sales, but the buyer comes back by itself once ready (an inbound request)
@@ -174,7 +188,8 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
             continue
         rep = pool.acquire_now()
         if rep < 0:
-            rep = yield pool.request(h.queue_key(env.now, info.lead_kind, deadline, info.lead_score))
+            key = h.queue_key(env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due)
+            rep = yield pool.request(key)
         start = env.now
         end = world.calendar.finish(start, hours)
         yield env.timeout(end - start)
@@ -187,7 +202,15 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
         close_lead(world, i, progress, TOO_LATE, now)
         return
     process = deadline - info.arrival_day
-    p = win_probability(world, info.fit, progress.readiness_at_contact, info.nurture_lift, (deadline - now) / process)
+    p = win_probability(
+        world,
+        info.fit,
+        progress.readiness_at_contact,
+        info.nurture_lift,
+        (deadline - now) / process,
+        draws.intent,
+        progress.knows_timeline,
+    )
     if draws.u_win < p:
         close_lead(world, i, progress, WON, now, info.value)
         world.start_customer(i, info.value, info.channel, first_need_in=None)

@@ -31,19 +31,37 @@ STAGE_TIME_COLUMNS = (
 )
 
 
+def model_scenario(scenario: Scenario) -> Scenario:
+    """The scenario in the run's clock: with a warm-up, the day-of-year and stop day fields, which count from
+    the start of the horizon, move by the warm-up (the scenario itself when there is none)."""
+    warmup = scenario.simulation.warmup_days
+    if not warmup:
+        return scenario
+    return scenario.with_overrides(
+        {
+            "market.seasonality_peak_day": (scenario.market.seasonality_peak_day + warmup) % 365.0,
+            "marketing.acquisition_stop_day": scenario.marketing.acquisition_stop_day + warmup,
+        }
+    )
+
+
 class World:
     """The state shared by the processes of one run."""
 
     def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence | None) -> None:
-        self.scenario = sc = scenario
-        self.horizon = sc.simulation.horizon_days
+        self.scenario = scenario
+        self.warmup = scenario.simulation.warmup_days
+        """Start of the measured window (day of the run); the run lasts warm-up + horizon days."""
+        self.horizon = self.warmup + scenario.simulation.horizon_days
+        """End of the run (day of the run): where the books close."""
+        self.model_scenario = sc = model_scenario(scenario)
         self.root = root_sequence(seed)
         rng = mechanism_streams(self.root)
         self.rng = rng
         self.env = simpy.Environment()
         self.calendar = WorkCalendar(sc.sales.calendar)
         self.pool = RepPool(self.env, sc.sales.reps, self.calendar)
-        self.handoff = Handoff(sc, sc.sales.reps)
+        self.handoff = Handoff(sc, sc.sales.reps, self.calendar)
         self.marketing = MarketingState(sc, self.calendar)
         self.speed_to_lead = sc.marketing.speed_to_lead
         self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / sc.sales.reps)
@@ -76,7 +94,23 @@ class World:
         u_return = m.uniform(size=n)
         contact_hours = sc.sales.first_contact_hours.sample(sa, n)
         qualification_hours = sc.sales.qualification_hours.sample(sa, n)
-        self.lead_draws = LeadDraws(u_follow, u_engaged, u_win, contact_hours, qualification_hours, u_return)
+        # drawn after the draws above, so that those stay the same numbers whatever these are
+        intent = m.beta(sc.market.intent_alpha, sc.market.intent_beta, n)
+        self.u_pre["intent"] = intent
+        self.u_pre["activity_z"] = mk.standard_normal(n)
+        u_sla, u_stated, z_timeline = ho.uniform(size=n), ho.uniform(size=n), ho.standard_normal(n)
+        self.lead_draws = LeadDraws(
+            u_follow,
+            u_engaged,
+            u_win,
+            contact_hours,
+            qualification_hours,
+            u_return,
+            intent,
+            u_sla,
+            u_stated,
+            z_timeline,
+        )
         """Per-buyer lead draws (one array per `LeadDraws` field), used when the buyer becomes a lead."""
         # --- live draws (event order), buffered
         s = sc.sales
@@ -86,7 +120,9 @@ class World:
         self.u_sales_live = Buffered(lambda k: sa.uniform(size=k))
         self.u_handoff_live = Buffered(lambda k: ho.uniform(size=k))
         self.market_rng = m
-        self.ledger = Ledger(horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names)
+        self.ledger = Ledger(
+            horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names, start=self.warmup
+        )
         self.customers_active = 0
 
     # ------------------------------------------------------------------ processes
@@ -121,6 +157,11 @@ class World:
         yield self.env.timeout(day)
         self.marketing.stop_acquisition(self.env.now)
 
+    def _open_window(self, _event: object) -> None:
+        """End of the warm-up: book the spend so far, so that the KPIs count the window's spend only."""
+        self.marketing.accrue(self.env.now)
+        self.ledger.spend_at_start = dict(self.marketing.spent)
+
     def start_customer(self, key: int, value: float, channel: int, first_need_in: float | None) -> None:
         """A new customer: see `simfunnel.model.retention.start_customer` (the hub sales calls when it wins)."""
         start_customer(self, key, value, channel, first_need_in)
@@ -131,13 +172,15 @@ class World:
 
     # ------------------------------------------------------------------ run
     def run(self) -> Ledger:
-        sc, env = self.scenario, self.env
+        sc, env = self.model_scenario, self.env
         env.process(self._source())
         if sc.organisation.crm_logging > 0 and sc.marketing.mix_learning_rate > 0:
             env.process(self._rebalancer())
         if sc.marketing.acquisition_stop_day < self.horizon:
             env.process(self._stop_acquisition(sc.marketing.acquisition_stop_day))
         start_initial_customers(self)
+        if self.warmup > 0:
+            env.timeout(self.warmup).callbacks.append(self._open_window)
         env.run(until=self.horizon)
         self.marketing.accrue(self.horizon)
         self._finalize()
@@ -167,7 +210,7 @@ class World:
         cols["terminal_day"][pending] = np.where(past, cols["deadline_day"], np.nan)[pending]
         led = self.ledger
         led.spend_by_item = dict(self.marketing.spent)
-        led.budget_expected = expected_spend(self.scenario, H)
+        led.budget_expected = expected_spend(self.model_scenario, H)
         led.rep_cost = self.scenario.sales.reps * self.scenario.sales.rep_cost_per_year * H / 365.0
         eid = getattr(self.env, "_eid", None)
         led.sim_events = next(eid) if eid is not None else 0

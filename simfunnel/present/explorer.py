@@ -30,8 +30,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simfunnel.cache import CacheLike, resolve_cache
 from simfunnel.experiments import Experiment, child_seed, compare, root_seed
+from simfunnel.experiments.cache import CacheLike, resolve_cache
 from simfunnel.experiments.executors import ExecutorName, TaskExecutor
 from simfunnel.formatting import format_kpi, format_kpi_ci, format_value
 from simfunnel.scenario import Scenario
@@ -338,16 +338,17 @@ def _run_compare(
 
 
 def _figures(w: WhatIf) -> dict[str, Figure]:
-    from simfunnel import plots
+    from simfunnel.present.comparison import compare_kpis
+    from simfunnel.present.funnel import funnel, lost_reasons
 
     order = [s for s in (WHAT_IF, BASE) if s in set(w.summary["scenario"])]
     frames = {name: w.summary[w.summary["scenario"] == name].drop(columns="scenario") for name in order}
     n = w.replications
     mean_of = f"mean of {n} replications" if n > 1 else "one run"
     return {
-        "funnel": plots.funnel(frames, title=f"Buyer funnel ({mean_of})"),
-        "lost_reasons": plots.lost_reasons(frames, title="Where the buyers go: won, lost (and why) or still open"),
-        "kpis": plots.compare_kpis(
+        "funnel": funnel(frames, title=f"Buyer funnel ({mean_of})"),
+        "lost_reasons": lost_reasons(frames, title="Where the buyers go: won, lost (and why) or still open"),
+        "kpis": compare_kpis(
             w.summary,
             [m for m in HEADLINE_KPIS if m in set(w.summary["metric"])],
             title=f"Key results ({mean_of}, 95 % CI)",

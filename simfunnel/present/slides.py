@@ -90,7 +90,7 @@ def _safe_extract(tgz: Path, dest: Path) -> None:
 
 
 def _from_tarball(tgz: Path) -> Path:
-    from simfunnel.cache import default_cache_dir
+    from simfunnel.experiments.cache import default_cache_dir
 
     digest = hashlib.sha256(tgz.read_bytes()).hexdigest()[:16]
     dest = default_cache_dir() / f"reveal.js-tgz-{digest}"
@@ -129,7 +129,7 @@ def reveal_dir(reveal: str | os.PathLike | None = None, *, fetch: bool = True) -
     env = os.environ.get("SIMFUNNEL_REVEAL")
     if env:
         return _resolve(env)
-    from simfunnel.cache import default_cache_dir
+    from simfunnel.experiments.cache import default_cache_dir
 
     cached = default_cache_dir() / f"reveal.js-{REVEAL_VERSION}" / "package"
     if _is_reveal(cached):

@@ -1,4 +1,4 @@
-"""The rep pool against Erlang C (DESIGN.md section 7; REFERENCES.md "Queueing").
+"""The rep pool against Erlang C (docs/pages/validation.md#erlang-c; docs/pages/references.md "Queueing").
 
 Reduced to one queue (`scenarios/mmc_validation.toml`: Poisson leads, one exponential first contact per lead,
 no calendar, nothing else using a rep) the model must behave as an M/M/c queue:
@@ -80,7 +80,7 @@ def _failures(rows: list[dict]) -> list[str]:
 
 # ------------------------------------------------------------------------------------------- theory
 def test_worked_case_of_references():
-    """REFERENCES.md: 30 arrivals/hour, 5-minute mean service (a = 2.5 erlangs)."""
+    """docs/pages/references.md: 30 arrivals/hour, 5-minute mean service (a = 2.5 erlangs)."""
     assert round(erlang_c(5, 2.5), 3) == 0.130
     assert round(erlang_c(6, 2.5), 3) == 0.047
     lam, mu = 30.0, 12.0  # per hour
@@ -89,7 +89,7 @@ def test_worked_case_of_references():
 
 
 def textbook_erlang_c(c: int, a: float) -> float:
-    """The formula as printed in REFERENCES.md (factorials; fine for small c)."""
+    """The formula as printed in docs/pages/references.md (factorials; fine for small c)."""
     top = a**c / math.factorial(c) * c / (c - a)
     return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
 

@@ -1,4 +1,5 @@
-"""Little's law ``L = lambda W`` (Little 1961, Operations Research 9(3)) for stages of the model (DESIGN.md 7).
+"""Little's law ``L = lambda W`` (Little 1961, Operations Research 9(3)) for stages of the model
+(docs/pages/validation.md#littles-law).
 
 Two levels:
 

@@ -1,5 +1,5 @@
 """Speed to lead against Oldroyd, McElheran & Elkington, "The Short Life of Online Sales Leads", HBR 2011
-(REFERENCES.md; an industry study: a shape to reproduce, not a law).
+(docs/pages/references.md; an industry study: a shape to reproduce, not a law).
 
 Published: leads a firm tried to contact within 1 hour were nearly 7x as likely to qualify as leads contacted
 an hour later (1-2 h), and more than 60x as likely as leads contacted after 24 hours or more.

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simfunnel.experiment import Attribution
+from simfunnel.experiments import Attribution
 from simfunnel.formatting import format_kpi, format_value
 from simfunnel.present.report.figures import Figure, png
 from simfunnel.present.report.results import Results, ci_bounds, in_text, verdict
@@ -79,7 +79,7 @@ def _rows(attr: Attribution, labels: dict[str, str]) -> list[dict[str, Any]]:
 
 def attribution_section(runs: ReportRuns, res: Results, attribution: str) -> dict[str, Any] | None:
     """Context of the lever section (None without an attribution): waterfall, table, gap, method."""
-    from simfunnel import plots
+    from simfunnel.present.comparison import attribution_waterfall
 
     attr = runs.attribution
     if attr is None:
@@ -89,7 +89,7 @@ def attribution_section(runs: ReportRuns, res: Results, attribution: str) -> dic
     other_fields = not only_org_differs(runs.scenarios[lo], runs.scenarios[hi])
     end_label = "All levers" if other_fields else hi.capitalize()
     rows = _rows(attr, runs.lever_labels)
-    fig = plots.attribution_waterfall(
+    fig = attribution_waterfall(
         attr, start_label=lo.capitalize(), end_label=end_label,
         title=f"What closes the gap: contribution to {in_text(m)}",
     )  # fmt: skip

@@ -5,7 +5,7 @@ Cost. A run of the base preset (730 days) takes ~0.2-0.6 s. A full Shapley attri
 need ~200 coalitions x n runs, so the report attributes the gap to the four groups of `vocabulary.LEVER_GROUPS`,
 exactly (16 coalitions), with ``attribution_n`` replications. Defaults: 20 replications for the comparison and
 10 for the attribution (~1-2 minutes on 2 cores); ``quick=True``: 5 and 3 (~20 s). Results come from the result
-cache (`simfunnel.cache`, on by default here) when the same runs were done before, so a re-render is fast.
+cache (`simfunnel.experiments.cache`, on by default here) when the same runs were done before, so a re-render is fast.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simfunnel.cache import CacheLike, resolve_cache
-from simfunnel.executors import ExecutorName, TaskExecutor, executor_scope
+from simfunnel.experiments.cache import CacheLike, resolve_cache
+from simfunnel.experiments.executors import ExecutorName, TaskExecutor, executor_scope
 from simfunnel.present.report import attribution as lever_section
 from simfunnel.present.report import sections
 from simfunnel.present.report.figures import comparison_figures, section_figures
@@ -165,10 +165,10 @@ def build_context(
     store: Any, executor: Any,
 ) -> dict[str, Any]:  # fmt: skip
     """The template context of every section, from the simulated ``runs``."""
-    from simfunnel import plots
+    from simfunnel.present.style import scenario_colors
 
     names, baseline = runs.names, runs.baseline
-    colors = plots.scenario_colors(names)
+    colors = scenario_colors(names)
     horizon = runs.scenarios[baseline].simulation.horizon_days
     span = f"{horizon:,.0f} days" + (f" (about {horizon / 365:.1f} years)" if horizon >= 365 else "")
     planned_waits = any(s.organisation.pass_context for s in runs.scenarios.values())

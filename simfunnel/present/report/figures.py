@@ -1,4 +1,4 @@
-"""The report's figures: drawn by the public functions of `simfunnel.plots`, embedded as PNG data URIs, each
+"""The report's figures: drawn by the public functions of `simfunnel.present`, embedded as PNG data URIs, each
 with a caption that states how many replications it shows and the baseline's value of its main KPI, so that
 every number in the document can be traced to the runs behind it.
 """
@@ -97,13 +97,14 @@ def _relabel_wait_axis(fig: Any) -> Any:
 
 def comparison_figures(res: Results, runs: Mapping[str, Any], n: int) -> dict[str, Figure]:
     """The headline comparison's figures: KPI bars, paired differences, revenue over time."""
-    from simfunnel import plots
+    from simfunnel.present.comparison import compare_kpis, paired_differences
+    from simfunnel.present.money import revenue_over_time
 
     headline = res.present(HEADLINES["headline"])
     base_note = baseline_note(res, headline[:2])
     figs = {
         "kpis": Figure(
-            png(plots.compare_kpis(res.experiment.summary, headline, title="Headline KPIs per scenario")),
+            png(compare_kpis(res.experiment.summary, headline, title="Headline KPIs per scenario")),
             "Bar charts of " + ", ".join(in_text(m) for m in headline) + " per scenario",
             f"Mean of {n} replications per scenario; whiskers: 95 % confidence interval. {base_note}",
         )
@@ -111,13 +112,13 @@ def comparison_figures(res: Results, runs: Mapping[str, Any], n: int) -> dict[st
     diffs = res.experiment.diffs
     if diffs is not None and not diffs.empty:
         figs["diffs"] = Figure(
-            png(plots.paired_differences(diffs, metrics=headline, title="Paired differences")),
+            png(paired_differences(diffs, metrics=headline, title="Paired differences")),
             "Forest plot of the paired differences with their 95 % confidence intervals",
             f"Difference to the baseline over {n} paired replications (same random numbers), with its 95 % CI. "
             f"Filled marker: the interval excludes zero. {base_note}",
         )
     figs["revenue"] = Figure(
-        png(plots.revenue_over_time(dict(runs))),
+        png(revenue_over_time(dict(runs))),
         "Weekly revenue and active customers over time per scenario",
         "One representative run per scenario (replication 0, the same random numbers for all). "
         + _run_note(runs[res.baseline], res.baseline, ("revenue", "customers_end")),
@@ -127,21 +128,24 @@ def comparison_figures(res: Results, runs: Mapping[str, Any], n: int) -> dict[st
 
 def section_figures(res: Results, runs: Mapping[str, Any], n: int) -> dict[str, Figure]:
     """The figures of the funnel, timing and capacity sections."""
-    from simfunnel import plots
+    from simfunnel.present.capacity import rep_utilization
+    from simfunnel.present.comparison import compare_kpis
+    from simfunnel.present.funnel import funnel, lost_reasons
+    from simfunnel.present.timing import lead_wait
 
     summary, base = res.experiment.summary, res.baseline
     waits = wait_kpis(res)
     capacity = res.present(("rep_utilization", "leads_followed_up", "rep_hours_wasted"))
     frames = {nm: _contact_waits(r) for nm, r in runs.items()}
-    wait_fig = plots.lead_wait(frames, title="Wait for first contact: becoming a lead → first call")
+    wait_fig = lead_wait(frames, title="Wait for first contact: becoming a lead → first call")
     return {
         "funnel": Figure(
-            png(plots.funnel(summary)),
+            png(funnel(summary)),
             "Buyer funnel per scenario from in-market buyers to won deals",
             f"Mean of {n} replications. {baseline_note(res, ('mqls', 'won'))}",
         ),
         "lost": Figure(
-            png(plots.lost_reasons(summary)),
+            png(lost_reasons(summary)),
             "Share of in-market buyers won, lost by reason or still open, per scenario",
             f"Mean of {n} replications with 95 % confidence intervals. 'Never reached': marketing never engaged "
             f"the buyer. {baseline_note(res, ('buyers', 'lost_never_reached'))}",
@@ -154,19 +158,19 @@ def section_figures(res: Results, runs: Mapping[str, Any], n: int) -> dict[str, 
             f"{format_kpi('contact_wait_days', _mean_wait(frames[base]))}.",
         ),
         "timing": Figure(
-            png(plots.compare_kpis(summary, waits, title="Timing KPIs")),
+            png(compare_kpis(summary, waits, title="Timing KPIs")),
             "Bar charts of " + ", ".join(in_text(m) for m in waits) + " per scenario",
             f"Mean of {n} replications; whiskers: 95 % confidence interval. Speed to lead: hours from a buyer's "
             f"demo request to the first call. {baseline_note(res, waits[:1])}",
         ),
         "utilisation": Figure(
-            png(plots.rep_utilization(dict(runs))),
+            png(rep_utilization(dict(runs))),
             "Weekly rep utilisation over time per scenario",
             "One representative run per scenario (replication 0); dashed: the mean over the horizon. "
             + _run_note(runs[base], base, ("rep_utilization",)),
         ),
         "capacity": Figure(
-            png(plots.compare_kpis(summary, capacity, title="Capacity KPIs")),
+            png(compare_kpis(summary, capacity, title="Capacity KPIs")),
             "Bar charts of rep utilisation, share of leads followed up and rep hours wasted per scenario",
             f"Mean of {n} replications; whiskers: 95 % confidence interval. Wasted hours: rep time spent on buyers "
             f"called too early or too late. {baseline_note(res, capacity[:1])}",

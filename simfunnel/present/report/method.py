@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simfunnel.cache import model_fingerprint
+from simfunnel.experiments.cache import model_fingerprint
 from simfunnel.formatting import format_ci, format_value
 from simfunnel.present.report.results import Results
 from simfunnel.vocabulary import KPIS

@@ -146,26 +146,60 @@ def _compare_pair(n: int, **kw: Any) -> Any:
     return simfunnel.compare(scns, n=n, seed=1, progress=False, **kw)
 
 
+def tree_cpu() -> float:
+    """CPU seconds of this process, its finished children and every live descendant (with their finished
+    children) - workers of a fork server are grandchildren (Linux /proc; elsewhere this process and children)."""
+    import resource
+
+    me, ticks = os.getpid(), os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = sum(int(f) for f in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+
+    def descends(pid: int) -> bool:
+        seen = 0
+        while pid in parents and seen < 64:
+            pid, seen = parents[pid], seen + 1
+            if pid == me:
+                return True
+        return False
+
+    live = sum(c for pid, c in cpu.items() if pid != me and descends(pid))
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ru.ru_utime + ru.ru_stime + live
+
+
 def w_parallel(p: dict[str, Any]) -> dict[str, Any]:
-    """Serial, then 2 worker processes (first call: pool start included; second call: warm pool if reused)."""
+    """Serial, then 2 worker processes (first call: pool start included; second call: warm pool if reused). Wall
+    and CPU seconds (the CPU of the parallel calls includes the workers', so it shows the overhead whatever the
+    load of the machine)."""
     import pandas.testing as pdt
 
     _compare_pair(1, executor="serial")  # warm-up of the imports
-    t = time.perf_counter()
+    c, t = tree_cpu(), time.perf_counter()
     ser = _compare_pair(p["n"], executor="serial")
-    serial = time.perf_counter() - t
-    times = []
+    serial, serial_cpu = time.perf_counter() - t, tree_cpu() - c
+    times, cpus = [], []
     for _ in range(2):
-        t = time.perf_counter()
+        c, t = tree_cpu(), time.perf_counter()
         par = _compare_pair(p["n"], executor="processes", workers=p["workers"])
         times.append(time.perf_counter() - t)
+        cpus.append(tree_cpu() - c)
     a, b = (e.runs[e.runs["metric"] != "wall_seconds"].reset_index(drop=True) for e in (ser, par))
     try:
         pdt.assert_frame_equal(a, b)
         identical = True
     except AssertionError:
         identical = False
-    return {"serial": serial, "first": times[0], "second": times[1], "identical": identical}
+    return {"serial": serial, "first": times[0], "second": times[1], "identical": identical, "serial_cpu": serial_cpu,
+            "first_cpu": cpus[0], "second_cpu": cpus[1]}  # fmt: skip
 
 
 def _status_mb(key: str) -> float:
@@ -300,6 +334,11 @@ def headline(row: str, m: dict[str, Any]) -> tuple[float, str]:
         r1, r2 = m["serial"] / m["first"], m["serial"] / m["second"]
         text = (f"{r1:.2f}x first call, {r2:.2f}x second call (serial {m['serial']:.1f} s, 2 workers "
                 f"{m['first']:.1f} / {m['second']:.1f} s); identical={m['identical']}")  # fmt: skip
+        if "serial_cpu" in m:
+            over = [m[f"{k}_cpu"] / m["serial_cpu"] - 1 for k in ("first", "second")]
+            text += (f"; CPU serial {m['serial_cpu']:.1f} s, 2 workers {m['first_cpu']:.1f} / {m['second_cpu']:.1f} s "
+                     f"(overhead {over[0]:+.0%} / {over[1]:+.0%}: bound on an idle machine "
+                     f"{2 * m['serial_cpu'] / m['first_cpu']:.2f}x / {2 * m['serial_cpu'] / m['second_cpu']:.2f}x)")  # fmt: skip
         return r1, text
     if row == "report":
         return m["seconds"], f"{m['seconds']:.1f} s"

@@ -10,9 +10,11 @@ switches between the siloed and the aligned organisation; `LEVER_GROUPS` is the 
 from __future__ import annotations
 
 import difflib
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -64,6 +66,10 @@ def _entry(kind: str, name: str, table: Mapping[str, Any]) -> Any:
         raise _unknown(kind, name, table) from None
 
 
+_DATA: dict[str, Any] = tomllib.loads((Path(__file__).with_name("vocabulary.toml")).read_text(encoding="utf-8"))
+"""The registry's rows (simfunnel/vocabulary.toml: one table per KPI, lever and lever group)."""
+
+
 # ============================================================================================== KPIs
 @dataclass(frozen=True)
 class KPI:
@@ -83,81 +89,12 @@ class KPI:
         return f"{self.label} ({unit})" if unit and self.unit != "count" else self.label
 
 
-def _k(name: str, label: str, unit: Unit, better: int, definition: str) -> tuple[str, KPI]:
-    return name, KPI(name, label, unit, better, definition)
-
-
-KPIS: Mapping[str, KPI] = MappingProxyType(dict([
-    _k("buyers", "In-market buyers", "count", 0, "Buyers who entered the market in the horizon (after any warm-up), reached by us or not."),
-    _k("engaged", "Engaged buyers", "count", 1, "Buyers reached by marketing (anonymous engagement)."),
-    _k("known", "Known buyers", "count", 1, "Engaged buyers who identified themselves (anonymous -> known)."),
-    _k("mqls", "MQLs (leads)", "count", 0,
-       "Marketing-qualified leads: known buyers whose lead score crossed the MQL threshold, plus hand-raisers "
-       "and referrals."),
-    _k("sqls", "SQLs", "count", 1, "Sales-qualified leads: leads a rep contacted and qualified."),
-    _k("won", "Deals won", "count", 1, "First purchases from us (repeat purchases are counted separately)."),
-    _k("lost_never_reached", "Never reached", "count", -1, "Buyers marketing never reached; they bought elsewhere."),
-    _k("lost_dropped", "Dropped", "count", -1,
-       "Leads handed to sales that no rep followed up (the lead black hole, Sabnis et al. 2013)."),
-    _k("lost_too_early", "Too early", "count", -1,
-       "Leads contacted before the buyer was ready and written off (siloed: dropped, not recycled)."),
-    _k("lost_too_late", "Too late", "count", -1,
-       "Leads contacted after the buyer's deadline or after the buyer went cold."),
-    _k("lost_to_competitor", "Lost to competitor", "count", -1,
-       "Buyers who committed to a competitor before we won them, or whose deal was lost."),
-    _k("open", "Open at horizon", "count", 0, "Buyers still in their purchase process at the end of the horizon."),
-    _k("revenue", "Revenue", "money", 1, "New-customer plus repeat revenue booked in the horizon."),
-    _k("new_revenue", "New-customer revenue", "money", 1, "Revenue of first purchases (deals won)."),
-    _k("repeat_revenue", "Repeat revenue", "money", 1, "Revenue of repeat purchases by customers."),
-    _k("repeat_purchases", "Repeat purchases", "count", 1, "Number of repeat purchases."),
-    _k("customers_end", "Customers at the end", "count", 1, "Active customers at the end of the horizon."),
-    _k("churned", "Customers churned", "count", -1,
-       "Customers who left in the horizon (a count: compare firms of different size by `churn_rate`)."),
-    _k("churn_rate", "Churn rate", "share", -1,
-       "Customers churned / customers who had a repurchase decision in the horizon."),
-    _k("referrals", "Referrals", "count", 1, "Referral leads customers brought in."),
-    _k("marketing_spend", "Marketing spend", "money", 0, "Marketing budget spent (channels, nurture, retention, "
-       "training)."),
-    _k("rep_cost", "Sales rep cost", "money", 0, "Reps x cost per rep x horizon in years."),
-    _k("profit", "Profit", "money", 1, "Gross margin x revenue - marketing spend - rep cost."),
-    _k("cac", "Cost per won customer (CAC)", "money", -1, "(Marketing spend + rep cost) / deals won."),
-    _k("roi", "Return on go-to-market spend", "ratio", 1,
-       "(Gross margin x revenue from customers acquired in the run - marketing spend - rep cost) / "
-       "(marketing spend + rep cost)."),
-    _k("marketing_roi", "Marketing ROI", "ratio", 1,
-       "(Gross margin x revenue from marketing-sourced customers acquired in the run - marketing spend) / "
-       "marketing spend."),
-    _k("win_rate", "Win rate (won / SQL)", "share", 1, "Deals won / sales-qualified leads."),
-    _k("mql_to_sql", "MQL → SQL conversion", "share", 1, "SQLs / MQLs."),
-    _k("contact_wait_days", "Wait for first contact", "days", -1,
-       "Mean days from becoming a lead (MQL or hand-raise) to the first contact by a rep, over contacted leads: "
-       "batching + queueing + planned call-back."),
-    _k("contact_wait_days_p90", "Wait for first contact, 90th percentile", "days", -1,
-       "90th percentile of the wait from becoming a lead to the first contact."),
-    _k("batch_wait_days", "… of which batching", "days", -1,
-       "Mean days from becoming a lead to being handed to sales (the weekly list in a siloed firm)."),
-    _k("queue_wait_days", "… of which queueing for a rep", "days", -1,
-       "Mean days from joining the reps' queue to the first contact (capacity wait)."),
-    _k("callback_wait_days", "… of which planned call-back", "days", -1,
-       "Mean days a rep deliberately waits to call when the buyer is expected to be ready (aligned)."),
-    _k("lead_wait_days", "Handoff → first contact (legacy)", "days", -1,
-       "Mean days from handoff to first contact; kept for compatibility (excludes batching, includes call-backs)."),
-    _k("lead_wait_days_p90", "Handoff → first contact, p90 (legacy)", "days", -1,
-       "90th percentile of the handoff -> first contact wait; kept for compatibility."),
-    _k("speed_to_lead_hours", "Speed to lead (hand-raisers)", "hours", -1,
-       "Mean hours from a hand-raise or referral to the first contact (Oldroyd et al., HBR 2011)."),
-    _k("sla_breach_share", "SLA breaches (hand-raisers)", "share", -1,
-       "Share of hand-raisers and referrals first contacted after the response SLA (working hours); NaN without one."),
-    _k("sales_cycle_days", "Sales cycle, contact → close", "days", -1, "Mean days from first contact to a won deal."),
-    _k("rep_utilization", "Rep utilisation", "share", 0, "Share of the reps' working hours spent on activities."),
-    _k("leads_followed_up", "Leads followed up by sales", "share", 1,
-       "Share of leads handed to sales that a rep chose to follow up."),
-    _k("rep_hours", "Rep hours worked", "hours", 0, "Hours reps spent on activities."),
-    _k("rep_hours_wasted", "Rep hours wasted", "hours", -1, "Rep hours spent on contacts that were too early or "
-       "too late."),
-    _k("sim_events", "Simulation events", "count", 0, "SimPy events processed (a cost of the run, not a result)."),
-    _k("wall_seconds", "Wall time", "seconds", -1, "Seconds the run took (varies by machine; never compared)."),
-]))  # fmt: skip
+KPIS: Mapping[str, KPI] = MappingProxyType(
+    {
+        name: KPI(name, row["label"], row["unit"], row["better"], row["definition"])
+        for name, row in _DATA["kpis"].items()
+    }
+)
 """Every KPI by its stable name, in display order."""
 
 HEADLINES: Mapping[str, tuple[str, ...]] = MappingProxyType({
@@ -222,28 +159,13 @@ class Lever:
 
 
 _GROUPS: dict[str, tuple[str, str]] = {  # group key -> (label, what it is about)
-    "lead_definition": ("Lead definition + CRM feedback", "what counts as a lead, and learning from the outcomes"),
-    "handoff": ("Handoff timing + context + recycling", "when and with what information a lead reaches a rep"),
-    "response": ("Response SLA + deadline-first queue", "how fast and in which order reps respond"),
-    "skills": ("Rep training + post-sale follow-up", "rep skill and after-sales care"),
+    key: (row["label"], row["about"]) for key, row in _DATA["lever_groups"].items()
 }
 
 
-def _l(name: str, label: str, description: str, group: str) -> tuple[str, Lever]:
-    return name, Lever(name, label, description, group)
-
-
-LEVERS: Mapping[str, Lever] = MappingProxyType(dict([
-    _l("mql_threshold", "Agreed MQL threshold", "MQL threshold (lead score, 0-1)", "lead_definition"),
-    _l("crm_logging", "CRM feedback", "CRM logging (share of outcomes)", "lead_definition"),
-    _l("handoff", "Real-time handoff", "Handoff of leads to sales", "handoff"),
-    _l("pass_context", "Context at handoff", "Context passed at handoff", "handoff"),
-    _l("too_early", "Recycle too-early leads", "Leads called too early", "handoff"),
-    _l("response_sla_hours", "Response SLA", "Response SLA for hand-raisers (working hours)", "response"),
-    _l("queue_policy", "Deadline-first queue", "Order in which reps work their queue", "response"),
-    _l("rep_training", "Rep training", "Rep training by marketing", "skills"),
-    _l("post_sale_followup", "Post-sale follow-up", "Post-sale follow-up by reps", "skills"),
-]))  # fmt: skip
+LEVERS: Mapping[str, Lever] = MappingProxyType(
+    {name: Lever(name, row["label"], row["description"], row["group"]) for name, row in _DATA["levers"].items()}
+)
 """Every alignment lever by name (a field of `Scenario.organisation`)."""
 
 LEVER_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(

@@ -1,0 +1,140 @@
+"""Scenario discovery with PRIM: a box of input ranges that holds most of the worlds of interest.
+
+PRIM, the Patient Rule Induction Method (Friedman & Fisher 1999, "Bump hunting in high-dimensional data",
+Statistics and Computing 9), as used for scenario discovery (Bryant & Lempert 2010, Technological Forecasting
+& Social Change 77): start from the box holding every world; repeatedly peel off the ``peel_alpha`` share of the
+worlds at the low or high end of one input, choosing the peel that leaves the highest share of cases (density)
+in the box, until fewer than ``min_mass`` of the worlds remain. Each step is a candidate box:
+
+- *coverage*: the share of all cases of interest inside the box (how much of the problem it explains);
+- *density*: the share of the box's worlds that are cases (how pure the description is);
+- *mass*: the share of all worlds inside the box.
+
+The box reported is the candidate with the highest coverage among those with density >= ``threshold``; when no
+candidate is that dense, the densest one (the trajectory holds all of them). Written here rather than taken from
+ema_workbench, whose installation pulls in a plotting and machine-learning stack for ~100 lines of algorithm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from simfunnel.analysis.explore import Exploration
+
+__all__ = ["PrimBox", "discover", "prim"]
+
+
+@dataclass(frozen=True)
+class PrimBox:
+    """A PRIM box: ``limits`` (input, low, high, data_low, data_high, restricted) - worlds with every input in
+    [low, high] are inside; ``restricted`` inputs are the ones that describe the box - with its coverage,
+    density and mass, and the whole peeling ``trajectory`` (step, coverage, density, mass, restricted)."""
+
+    limits: pd.DataFrame
+    coverage: float
+    density: float
+    mass: float
+    n_cases: int
+    n_worlds: int
+    trajectory: pd.DataFrame
+    threshold: float
+    cases: str = "cases"
+
+    @property
+    def restricted(self) -> pd.DataFrame:
+        """The limits of the inputs the box restricts."""
+        return self.limits[self.limits["restricted"]].reset_index(drop=True)
+
+    def describe(self) -> str:
+        """One line: the restricted ranges with coverage and density."""
+        ranges = " and ".join(f"{r.input} in [{r.low:.4g}, {r.high:.4g}]" for r in self.restricted.itertuples())
+        return (f"{ranges or 'no restriction (the whole space)'}: coverage {self.coverage:.0%}, density "
+                f"{self.density:.0%}, {self.mass:.0%} of the worlds")  # fmt: skip
+
+
+def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float) -> list[np.ndarray]:
+    """Every one-step peel of the box: for each input, drop the lowest or the highest ``alpha`` of its worlds."""
+    out = []
+    for j in range(x.shape[1]):
+        xj = x[inside, j]
+        lo, hi = np.quantile(xj, alpha), np.quantile(xj, 1 - alpha)
+        for keep in (x[:, j] > lo, x[:, j] < hi):
+            new = inside & keep
+            if 0 < new.sum() < inside.sum():
+                out.append(new)
+    return out
+
+
+def prim(
+    x: pd.DataFrame, y: np.ndarray, peel_alpha: float = 0.05, min_mass: float = 0.05, threshold: float = 0.8
+) -> PrimBox:
+    """PRIM over worlds ``x`` (one column per input) with ``y`` True for the cases of interest."""
+    y = np.asarray(y, dtype=bool)
+    xs = x.to_numpy(dtype=float)
+    if len(y) != len(xs) or not len(y):
+        raise ValueError("prim needs one case flag per world and at least one world")
+    total_cases = int(y.sum())
+    inside = np.ones(len(y), dtype=bool)
+    boxes = [inside]
+    while inside.mean() > min_mass:
+        candidates = [c for c in _peel_candidates(xs, inside, peel_alpha) if c.mean() >= min_mass]
+        if not candidates:
+            break
+        inside = max(candidates, key=lambda c: (y[c].mean(), c.sum()))
+        boxes.append(inside)
+    stats = [_stats(b, y, total_cases) for b in boxes]
+    rows = [
+        (i, *s, int(_limits(xs, b, x.columns)["restricted"].sum()))
+        for i, (b, s) in enumerate(zip(boxes, stats, strict=True))
+    ]
+    trajectory = pd.DataFrame(rows, columns=["step", "coverage", "density", "mass", "restricted"])
+    dense = trajectory[trajectory["density"] >= threshold]
+    if len(dense):
+        pick = int(dense.sort_values(["coverage", "step"], ascending=[False, True], kind="stable").iloc[0]["step"])
+    else:
+        pick = int(trajectory.sort_values(["density", "coverage"], ascending=False, kind="stable").iloc[0]["step"])
+    coverage, density, mass = stats[pick]
+    return PrimBox(_limits(xs, boxes[pick], x.columns), coverage, density, mass, total_cases, len(y), trajectory,
+                   threshold)  # fmt: skip
+
+
+def _stats(inside: np.ndarray, y: np.ndarray, total_cases: int) -> tuple[float, float, float]:
+    cases = float(y[inside].sum())
+    coverage = cases / total_cases if total_cases else float("nan")
+    return coverage, cases / inside.sum(), float(inside.mean())
+
+
+def _limits(xs: np.ndarray, inside: np.ndarray, columns: pd.Index) -> pd.DataFrame:
+    low, high = xs[inside].min(axis=0), xs[inside].max(axis=0)
+    data_low, data_high = xs.min(axis=0), xs.max(axis=0)
+    restricted = (low > data_low) | (high < data_high)
+    return pd.DataFrame({"input": [str(c) for c in columns], "low": low, "high": high, "data_low": data_low,
+                         "data_high": data_high, "restricted": restricted})  # fmt: skip
+
+
+def discover(
+    exp: Exploration,
+    metric: str = "profit",
+    policy: str | None = None,
+    versus: str | None = None,
+    margin: float = 0.0,
+    **kwargs: float,
+) -> PrimBox:
+    """The box of worlds where ``policy`` (default: the first non-baseline) does not beat ``versus`` (default:
+    the baseline) by more than ``margin`` in ``metric`` (in the KPI's direction); ``kwargs`` go to `prim`."""
+    from simfunnel.analysis.robustness import oriented
+
+    policy, versus = exp.pair(policy, versus)
+    values, better = oriented(exp, metric)
+    gain = (values[policy] - values[versus]) * better
+    worlds = exp.worlds.set_index("world").loc[values.index, list(exp.inputs)]
+    box = prim(worlds.reset_index(drop=True), (gain <= margin).to_numpy(), **kwargs)
+    label = f"worlds where {policy} does not beat {versus} on {metric}" + (
+        f" by more than {margin:g}" if margin else ""
+    )
+    return PrimBox(**{**box.__dict__, "cases": label})

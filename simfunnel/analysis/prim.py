@@ -10,8 +10,9 @@ in the box, until fewer than ``min_mass`` of the worlds remain. Each step is a c
 - *density*: the share of the box's worlds that are cases (how pure the description is);
 - *mass*: the share of all worlds inside the box.
 
-The box reported is the candidate with the highest coverage among those with density >= ``threshold``; when no
-candidate is that dense, the densest one (the trajectory holds all of them). Written here rather than taken from
+The box reported balances the two: the candidate with the highest coverage x density; with a ``threshold``, the
+candidate with the highest coverage among those with density >= threshold (when none is that dense, again the
+highest coverage x density). The trajectory holds every candidate, for a different trade-off. Written here rather than taken from
 ema_workbench, whose installation pulls in a plotting and machine-learning stack for ~100 lines of algorithm.
 """
 
@@ -42,7 +43,7 @@ class PrimBox:
     n_cases: int
     n_worlds: int
     trajectory: pd.DataFrame
-    threshold: float
+    threshold: float | None
     cases: str = "cases"
 
     @property
@@ -57,21 +58,22 @@ class PrimBox:
                 f"{self.density:.0%}, {self.mass:.0%} of the worlds")  # fmt: skip
 
 
-def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float) -> list[np.ndarray]:
-    """Every one-step peel of the box: for each input, drop the lowest or the highest ``alpha`` of its worlds."""
+def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float) -> list[tuple[int, int, np.ndarray]]:
+    """Every one-step peel of the box, as (input, side 0 = low / 1 = high, worlds kept): for each input, drop
+    the lowest or the highest ``alpha`` of the box's worlds."""
     out = []
     for j in range(x.shape[1]):
         xj = x[inside, j]
         lo, hi = np.quantile(xj, alpha), np.quantile(xj, 1 - alpha)
-        for keep in (x[:, j] > lo, x[:, j] < hi):
+        for side, keep in ((0, x[:, j] > lo), (1, x[:, j] < hi)):
             new = inside & keep
             if 0 < new.sum() < inside.sum():
-                out.append(new)
+                out.append((j, side, new))
     return out
 
 
 def prim(
-    x: pd.DataFrame, y: np.ndarray, peel_alpha: float = 0.05, min_mass: float = 0.05, threshold: float = 0.8
+    x: pd.DataFrame, y: np.ndarray, peel_alpha: float = 0.05, min_mass: float = 0.05, threshold: float | None = None
 ) -> PrimBox:
     """PRIM over worlds ``x`` (one column per input) with ``y`` True for the cases of interest."""
     y = np.asarray(y, dtype=bool)
@@ -80,41 +82,43 @@ def prim(
         raise ValueError("prim needs one case flag per world and at least one world")
     total_cases = int(y.sum())
     inside = np.ones(len(y), dtype=bool)
-    boxes = [inside]
+    bounds = np.vstack([xs.min(axis=0), xs.max(axis=0)])  # row 0: low limits, row 1: high limits
+    boxes = [(inside, bounds.copy())]
     while inside.mean() > min_mass:
-        candidates = [c for c in _peel_candidates(xs, inside, peel_alpha) if c.mean() >= min_mass]
+        candidates = [c for c in _peel_candidates(xs, inside, peel_alpha) if c[2].mean() >= min_mass]
         if not candidates:
             break
-        inside = max(candidates, key=lambda c: (y[c].mean(), c.sum()))
-        boxes.append(inside)
-    stats = [_stats(b, y, total_cases) for b in boxes]
-    rows = [
-        (i, *s, int(_limits(xs, b, x.columns)["restricted"].sum()))
-        for i, (b, s) in enumerate(zip(boxes, stats, strict=True))
-    ]
+        j, side, inside = max(candidates, key=lambda c: (y[c[2]].mean(), c[2].sum()))
+        bounds[side, j] = xs[inside, j].min() if side == 0 else xs[inside, j].max()
+        boxes.append((inside, bounds.copy()))
+    full = boxes[0][1]
+    stats = [_stats(b, y, total_cases) for b, _ in boxes]
+    rows = [(i, *s, int(((lim[0] > full[0]) | (lim[1] < full[1])).sum())) for i, ((_, lim), s) in
+            enumerate(zip(boxes, stats, strict=True))]  # fmt: skip
     trajectory = pd.DataFrame(rows, columns=["step", "coverage", "density", "mass", "restricted"])
-    dense = trajectory[trajectory["density"] >= threshold]
-    if len(dense):
-        pick = int(dense.sort_values(["coverage", "step"], ascending=[False, True], kind="stable").iloc[0]["step"])
-    else:
-        pick = int(trajectory.sort_values(["density", "coverage"], ascending=False, kind="stable").iloc[0]["step"])
+    pick = _pick(trajectory, threshold)
     coverage, density, mass = stats[pick]
-    return PrimBox(_limits(xs, boxes[pick], x.columns), coverage, density, mass, total_cases, len(y), trajectory,
-                   threshold)  # fmt: skip
+    limits = boxes[pick][1]
+    table = pd.DataFrame({"input": [str(c) for c in x.columns], "low": limits[0], "high": limits[1],
+                          "data_low": full[0], "data_high": full[1],
+                          "restricted": (limits[0] > full[0]) | (limits[1] < full[1])})  # fmt: skip
+    return PrimBox(table, coverage, density, mass, total_cases, len(y), trajectory, threshold)
+
+
+def _pick(trajectory: pd.DataFrame, threshold: float | None) -> int:
+    """The step reported: max coverage x density; with a threshold, max coverage at density >= threshold."""
+    t = trajectory.fillna({"coverage": 0.0})
+    dense = t[t["density"] >= threshold] if threshold is not None else t.iloc[:0]
+    if len(dense):
+        return int(dense.sort_values(["coverage", "step"], ascending=[False, True], kind="stable").iloc[0]["step"])
+    score = t["coverage"] * t["density"]
+    return int(t.loc[score == score.max(), "step"].iloc[0])
 
 
 def _stats(inside: np.ndarray, y: np.ndarray, total_cases: int) -> tuple[float, float, float]:
     cases = float(y[inside].sum())
     coverage = cases / total_cases if total_cases else float("nan")
     return coverage, cases / inside.sum(), float(inside.mean())
-
-
-def _limits(xs: np.ndarray, inside: np.ndarray, columns: pd.Index) -> pd.DataFrame:
-    low, high = xs[inside].min(axis=0), xs[inside].max(axis=0)
-    data_low, data_high = xs.min(axis=0), xs.max(axis=0)
-    restricted = (low > data_low) | (high < data_high)
-    return pd.DataFrame({"input": [str(c) for c in columns], "low": low, "high": high, "data_low": data_low,
-                         "data_high": data_high, "restricted": restricted})  # fmt: skip
 
 
 def discover(

@@ -3,8 +3,9 @@
 - design ``sobol``: Sobol first-order (S1) and total-order (ST) indices with bootstrap intervals
   (Saltelli 2010 / Jansen estimators, `SALib.analyze.sobol`). S1: the share of the KPI's variance across worlds
   explained by the input alone; ST: including all its interactions; ST near 0: the input does not matter.
-- design ``morris``: elementary effects (`SALib.analyze.morris`): mu* (mean absolute effect of moving the input
-  across its range, in the KPI's unit, with an interval) and sigma (non-linearity or interactions).
+- design ``morris``: elementary effects (`SALib.analyze.morris`): mu* (mean absolute change of the KPI per
+  whole quantile range of the input, 0 to 1 of its CDF, in the KPI's unit, with an interval) and sigma
+  (non-linearity or interactions). For a uniform input with a linear effect, mu* is the change from low to high.
 - ``lhs`` or a parameter sample: the given-data first-order index Var(E[Y | x]) / Var(Y) by binning
   (`simfunnel.analysis.binning`), noise floor subtracted, with bootstrap intervals; no total-order index.
 
@@ -97,11 +98,12 @@ def _morris(
 
     res = morris.analyze(problem, unit, y, num_resamples=resamples, conf_level=conf, num_levels=MORRIS_LEVELS,
                          seed=seed)  # fmt: skip
-    out = pd.DataFrame({"input": problem["names"], "mu_star": res["mu_star"]})
-    out["mu_star_low"] = out["mu_star"] - res["mu_star_conf"]
-    out["mu_star_high"] = out["mu_star"] + res["mu_star_conf"]
-    out["mu"] = res["mu"]
-    out["sigma"] = res["sigma"]
+    scale = MORRIS_LEVELS / (MORRIS_LEVELS - 1)  # SALib's step 2/3 of the grid is 1/2 of the quantile range
+    out = pd.DataFrame({"input": problem["names"], "mu_star": np.asarray(res["mu_star"]) * scale})
+    out["mu_star_low"] = out["mu_star"] - np.asarray(res["mu_star_conf"]) * scale
+    out["mu_star_high"] = out["mu_star"] + np.asarray(res["mu_star_conf"]) * scale
+    out["mu"] = np.asarray(res["mu"]) * scale
+    out["sigma"] = np.asarray(res["sigma"]) * scale
     return out.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
 
 

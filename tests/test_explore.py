@@ -111,7 +111,7 @@ def test_robustness_regret_prim_and_evppi_on_a_known_decision():
     unc = {WIN + "intercept": {"kind": "uniform", "low": -1.0, "high": 1.0},
            WIN + "fit": {"kind": "uniform", "low": 0.0, "high": 1.0}}  # fmt: skip
     pols = {"safe": short().model_copy(update={"name": "safe"}), "bet": short().model_copy(update={"name": "bet"})}
-    exp = explore(pols, unc, samples=2000, design="lhs", seed=3, options=RunOptions(runner=two_policies))
+    exp = explore(pols, unc, samples=1000, design="lhs", seed=3, options=RunOptions(runner=two_policies))
     rob = exp.robustness("profit")
     t = rob.table.set_index("policy")
     assert t.loc["bet", "share_beats_baseline"] == pytest.approx(0.4, abs=0.03)  # intercept > 0.2
@@ -172,6 +172,10 @@ def test_parameter_sample_file_gives_the_worlds(tmp_path):
     )
     with pytest.raises(ScenarioError, match="did you mean 'sales.win.intercept'"):
         explore([short()], pd.DataFrame({"sales.win.intercep": [0.1]}), options=RunOptions(runner=dominant))
+    table = tmp_path / "uncertainty.toml"  # a TOML file holding only an [uncertainty] table
+    table.write_text('[uncertainty."sales.win.fit"]\nkind = "discrete"\nchoices = [1, 2]\n')
+    exp = explore([short()], table, samples=8, design="lhs", options=RunOptions(runner=dominant))
+    assert sorted(exp.worlds[WIN + "fit"].unique()) == [1.0, 2.0]
 
 
 # -------------------------------------------------------------------------------------------- errors

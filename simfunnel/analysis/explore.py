@@ -216,7 +216,7 @@ def _uncertainty(
         path = Path(uncertainty)
         if path.suffix.lower() in (".csv", ".parquet", ".pq"):
             return {}, read_sample_file(path)
-        table = dict(as_scenario(path).uncertainty)
+        table = _table_of_file(path)
     elif uncertainty is None:
         table = dict(first.uncertainty)
         differ = [n for n, s in policies.items() if s.uncertainty and s.uncertainty != first.uncertainty]
@@ -231,6 +231,19 @@ def _uncertainty(
     if not checked:
         raise ValueError("no uncertain inputs: give the scenario an [uncertainty] table or pass uncertainty=")
     return dict(checked), None
+
+
+def _table_of_file(path: Path) -> dict[str, Any]:
+    """The [uncertainty] table of a TOML file: a file holding only that table, or a whole scenario."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"cannot be read as TOML: {exc}") from None
+    if set(data) == {"uncertainty"}:
+        return dict(data["uncertainty"])
+    return dict(as_scenario(path).uncertainty)
 
 
 def _points(design: WorldDesign, policies: Mapping[str, Scenario]) -> list[Point]:

@@ -316,3 +316,26 @@ def test_cli_explore_unknown_metric_exits_2(capsys):
 
     assert main(["explore", "preset:siloed", "--metric", "proft"]) == 2
     assert "did you mean 'profit'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_table_as_serial():
+    pytest.importorskip("distributed")
+    pols = {n: short(n) for n in ("siloed", "aligned")}
+    kw = {"samples": 2, "design": "lhs", "seed": 5, "progress": False}
+    a = explore(pols, executor="serial", **kw)
+    b = explore(pols, executor="dask", workers=2, **kw)
+    pd.testing.assert_frame_equal(a.results.drop(columns="wall_seconds"), b.results.drop(columns="wall_seconds"))
+
+
+@pytest.mark.parametrize("design", ["morris", "lhs"])
+def test_cli_explore_table_for_each_design(capsys, design):
+    from simfunnel.cli import main
+
+    args = ["explore", "preset:siloed", "preset:aligned", "--samples", "2", "--design", design, "--executor",
+            "serial", "-q", "--threshold", "1e6", "--set", "simulation.horizon_days=60",
+            "--set", "market.buyers_per_year=1000"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "robust choice (satisficing" in out and "what drives the gap" in out and "EVPI" in out
+    assert ("mu*" in out) == (design == "morris")

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simfunnel.formatting import format_value
+
 if TYPE_CHECKING:
     from simfunnel.analysis.explore import Exploration
 
@@ -54,8 +56,9 @@ class PrimBox:
     def describe(self) -> str:
         """One line: the restricted ranges with coverage and density."""
         ranges = " and ".join(f"{r.input} in [{r.low:.4g}, {r.high:.4g}]" for r in self.restricted.itertuples())
-        return (f"{ranges or 'no restriction (the whole space)'}: coverage {self.coverage:.0%}, density "
-                f"{self.density:.0%}, {self.mass:.0%} of the worlds")  # fmt: skip
+        share = {k: format_value(getattr(self, k), "share") for k in ("coverage", "density", "mass")}
+        return (f"{ranges or 'no restriction (the whole space)'}: coverage {share['coverage']}, density "
+                f"{share['density']}, {share['mass']} of the worlds")  # fmt: skip
 
 
 def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float) -> list[tuple[int, int, np.ndarray]]:
@@ -73,9 +76,15 @@ def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float) -> list[tu
 
 
 def prim(
-    x: pd.DataFrame, y: np.ndarray, peel_alpha: float = 0.05, min_mass: float = 0.05, threshold: float | None = None
+    x: pd.DataFrame,
+    y: np.ndarray,
+    peel_alpha: float = 0.05,
+    min_mass: float = 0.05,
+    threshold: float | None = None,
+    prune_tolerance: float = 0.05,
 ) -> PrimBox:
-    """PRIM over worlds ``x`` (one column per input) with ``y`` True for the cases of interest."""
+    """PRIM over worlds ``x`` (one column per input) with ``y`` True for the cases of interest; the chosen box
+    is then pruned (`prune`) of restrictions that cost less than ``prune_tolerance`` of its density."""
     y = np.asarray(y, dtype=bool)
     xs = x.to_numpy(dtype=float)
     if len(y) != len(xs) or not len(y):
@@ -97,8 +106,8 @@ def prim(
             enumerate(zip(boxes, stats, strict=True))]  # fmt: skip
     trajectory = pd.DataFrame(rows, columns=["step", "coverage", "density", "mass", "restricted"])
     pick = _pick(trajectory, threshold)
-    coverage, density, mass = stats[pick]
-    limits = boxes[pick][1]
+    limits = prune(xs, y, boxes[pick][1], full, prune_tolerance)
+    coverage, density, mass = _stats(_inside(xs, limits), y, total_cases)
     table = pd.DataFrame({"input": [str(c) for c in x.columns], "low": limits[0], "high": limits[1],
                           "data_low": full[0], "data_high": full[1],
                           "restricted": (limits[0] > full[0]) | (limits[1] < full[1])})  # fmt: skip
@@ -113,6 +122,30 @@ def _pick(trajectory: pd.DataFrame, threshold: float | None) -> int:
         return int(dense.sort_values(["coverage", "step"], ascending=[False, True], kind="stable").iloc[0]["step"])
     score = t["coverage"] * t["density"]
     return int(t.loc[score == score.max(), "step"].iloc[0])
+
+
+def _inside(xs: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    return np.all((xs >= limits[0]) & (xs <= limits[1]), axis=1)
+
+
+def prune(xs: np.ndarray, y: np.ndarray, limits: np.ndarray, full: np.ndarray, tolerance: float) -> np.ndarray:
+    """Drop, one at a time, the restriction whose removal costs the least density, while the box keeps at least
+    (1 - tolerance) of its density: peeling restricts many inputs a little by chance, and a description should
+    name only the inputs that matter (Bryant & Lempert 2010 prune such dimensions the same way)."""
+    limits = limits.copy()
+    target = (1 - tolerance) * y[_inside(xs, limits)].mean()
+    while True:
+        restricted = [j for j in range(xs.shape[1]) if limits[0, j] > full[0, j] or limits[1, j] < full[1, j]]
+        best, best_density = None, -1.0
+        for j in restricted:
+            trial = limits.copy()
+            trial[:, j] = full[:, j]
+            density = y[_inside(xs, trial)].mean()
+            if density >= target and density > best_density:
+                best, best_density = j, density
+        if best is None:
+            return limits
+        limits[:, best] = full[:, best]
 
 
 def _stats(inside: np.ndarray, y: np.ndarray, total_cases: int) -> tuple[float, float, float]:

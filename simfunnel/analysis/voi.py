@@ -34,14 +34,18 @@ EVPPI_COLUMNS = ("input", "evppi", "noise_floor", "evppi_adjusted", "share_of_ev
 
 
 def evpi(nb: np.ndarray) -> float:
-    """EVPI of a worlds x policies net-benefit matrix (higher is better)."""
-    return float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+    """EVPI of a worlds x policies net-benefit matrix (higher is better), written as the mean gain over the
+    default choice so that it is exactly 0 when one policy is best in every world."""
+    choice = int(np.argmax(nb.mean(axis=0)))
+    return float(np.mean(nb.max(axis=1) - nb[:, choice]))
 
 
 def evppi_one(x: np.ndarray, nb: np.ndarray, bins: int | None = None) -> float:
-    """EVPPI of one input: binned conditional means of every policy's net benefit, best per bin, weighted."""
+    """EVPPI of one input: binned conditional means of every policy's net benefit, best per bin, weighted
+    (as the gain over the default choice per bin, exactly 0 when the default is best in every bin)."""
+    choice = int(np.argmax(nb.mean(axis=0)))
     weights, means = bin_means(x, nb, bins)
-    return float(np.sum(weights * means.max(axis=1)) - nb.mean(axis=0).max())
+    return float(np.sum(weights * (means.max(axis=1) - means[:, choice])))
 
 
 def evppi(exp: Exploration, metric: str = "profit", bins: int | None = None, permutations: int = 20) -> pd.DataFrame:

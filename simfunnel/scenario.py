@@ -32,9 +32,10 @@ from simfunnel.presets import resolve
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
 from simfunnel.schema.scoring import Scoring
+from simfunnel.schema.uncertainty import UncertainInput, check_uncertainty
 
 __all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
-           "parse_override"]  # fmt: skip
+           "did_you_mean", "parse_override"]  # fmt: skip
 
 NON_CHANNEL_SHARES = ("nurture", "retention", "training")
 MAX_EXPECTED_BUYERS = 5_000_000
@@ -359,6 +360,14 @@ class Scenario(FrozenModel):
     money: Money = Field(default_factory=Money)
     organisation: Organisation
     context: Context = Field(default_factory=Context)
+    uncertainty: dict[str, UncertainInput] = Field(
+        default_factory=dict, description="Uncertain inputs by dotted field path; read only by explore."
+    )
+
+    @model_validator(mode="after")
+    def _uncertain_fields_exist(self) -> Scenario:
+        check_uncertainty(self)  # paths and bounds; see simfunnel.schema.uncertainty
+        return self
 
     @model_validator(mode="after")
     def _sizes(self) -> Scenario:
@@ -515,7 +524,7 @@ def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) 
         msg = error.message
     elif err["type"] == "extra_forbidden":
         allowed = _allowed_keys(model, top=not loc[:-1])
-        hint = _did_you_mean(loc[-1], allowed)
+        hint = did_you_mean(loc[-1], allowed)
         msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {hint!r}?" if hint else "")
         if allowed:
             msg += f" Allowed: {', '.join(sorted(allowed))}"
@@ -546,7 +555,7 @@ def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) 
     return ScenarioError(source, field, msg)
 
 
-def _did_you_mean(key: str, allowed: list[str]) -> str | None:
+def did_you_mean(key: str, allowed: list[str]) -> str | None:
     """The allowed name closest to a misspelt key (case-insensitive), if any is close."""
     by_lower = {a.lower(): a for a in allowed}
     hint = difflib.get_close_matches(key.lower(), list(by_lower), n=1)

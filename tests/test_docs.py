@@ -37,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     "page",
     ["index.html", "architecture.html", "model.html", "scenario-reference.html", "kpis.html", "validation.html",
-     "experiments.html", "calibration.html", "notebooks.html", "references.html", "api/run.html", "api/model.html",
+     "experiments.html", "robustness.html", "calibration.html", "notebooks.html", "references.html", "api/run.html", "api/model.html",
      "cli.html", "api/experiments.html", "api/present.html", "api/validation.html", "api/vocabulary.html"],
 )  # fmt: skip
 def test_page_built(site: Path, page: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from simfunnel.cli import commands, crm, documents, studies, warmup
+from simfunnel.cli import explore as explore_cmd
 
 FORMATS = ("table", "json", "csv")
 
@@ -99,6 +100,30 @@ def _study_commands(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--objective", default="profit", help="KPI to maximise: profit, revenue, mqls or any KPI")
     sp.add_argument("--step", type=float, default=0.1, help="coarse grid step of the shares")
     _common(sp, 5)
+    _explore_command(sub)
+
+
+def _explore_command(sub: argparse._SubParsersAction) -> None:
+    sp = _sub(sub, "explore", "how sure are we? the policies in sampled worlds: sensitivity, regret, PRIM, EVPPI",
+              explore_cmd.cmd_explore)  # fmt: skip
+    sp.add_argument("files", nargs="+", help="the policies (the first is the baseline): " + FILE_HELP)
+    sp.add_argument("--samples", type=positive_int, default=64,
+                    help="base samples N: sobol runs N*(k+2) worlds, morris N*(k+1), lhs N (k = inputs)")  # fmt: skip
+    sp.add_argument("--design", choices=("sobol", "morris", "lhs"), default="sobol",
+                    help="sobol: S1/ST indices; morris: elementary effects; lhs: a Latin hypercube")  # fmt: skip
+    sp.add_argument("--uncertainty", default=None, metavar="FILE",
+                    help="a TOML file with an [uncertainty] table, or a parameter sample .csv/.parquet "
+                    "(default: the first scenario's [uncertainty] table)")  # fmt: skip
+    sp.add_argument("--baseline", default=None, help="policy name (or file stem) to compare against "
+                    "(default: the first)")  # fmt: skip
+    sp.add_argument("--metric", default="profit", help="KPI analysed")
+    sp.add_argument("--threshold", type=float, default=None,
+                    help="satisficing threshold of the KPI; the robust choice then maximises the share of worlds "
+                    "meeting it (default: minimax regret)")  # fmt: skip
+    sp.add_argument("--checkpoint", default=None,
+                    help="save each finished (world, policy), .parquet or .csv; a rerun resumes (default: none)")  # fmt: skip
+    sp.add_argument("-o", "--output", default=None, help="write the tidy results, .parquet or .csv (default: no file)")
+    _common(sp, 1)
 
 
 def _document_commands(sub: argparse._SubParsersAction) -> None:

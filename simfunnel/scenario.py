@@ -365,11 +365,6 @@ class Scenario(FrozenModel):
     )
 
     @model_validator(mode="after")
-    def _uncertain_fields_exist(self) -> Scenario:
-        check_uncertainty(self)  # paths and bounds; see simfunnel.schema.uncertainty
-        return self
-
-    @model_validator(mode="after")
     def _sizes(self) -> Scenario:
         expected = self.market.buyers_per_year * (self.simulation.warmup_days + self.simulation.horizon_days) / 365
         if expected > MAX_EXPECTED_BUYERS:
@@ -407,6 +402,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, source=str(path))
     scenario = _validate(data, source=str(path))
+    try:  # at load time, not on every override: a sweep may change a distribution the table refers to
+        check_uncertainty(scenario)
+    except FieldValueError as exc:
+        raise ScenarioError(str(path), exc.field, exc.message) from None
     check_plausibility(scenario.to_dict(), source=shown, stacklevel=2)
     check_interactions(scenario, source=shown, stacklevel=2)
     return scenario

@@ -205,8 +205,12 @@ def test_parameter_sample_file_gives_the_worlds(tmp_path):
     ],
 )
 def test_bad_uncertainty_entries_give_clear_errors(entry, message):
-    with pytest.raises(ScenarioError, match=message):
-        short().with_overrides({"uncertainty": entry})
+    """Refused where the table is read: loading a file (test below) and explore (which runs this check)."""
+    from simfunnel.errors import FieldValueError
+    from simfunnel.schema.uncertainty import check_uncertainty
+
+    with pytest.raises((ScenarioError, FieldValueError), match=message):
+        check_uncertainty(short().with_overrides({"uncertainty": entry}))
 
 
 def test_bad_uncertainty_in_a_file_names_the_file(tmp_path):

@@ -32,7 +32,7 @@ from simfunnel.experiments.options import ExecutionKwargs, RunOptions, resolve_o
 from simfunnel.experiments.runs import Point, ScenarioLike, as_scenario, check_n, execute
 from simfunnel.experiments.seeds import SeedLike, child_seed, root_seed, seed_from_parts
 from simfunnel.scenario import Scenario
-from simfunnel.schema.uncertainty import UncertainInput, field_of_path, is_integer_field
+from simfunnel.schema.uncertainty import UncertainInput, check_uncertainty, field_of_path, is_integer_field
 
 __all__ = ["Exploration", "UncertaintyLike", "explore"]
 
@@ -227,7 +227,12 @@ def _uncertainty(
             )
     else:
         table = dict(uncertainty)
-    checked = first.with_overrides({"uncertainty": table}).uncertainty  # paths, bounds: ScenarioError by name
+    with_table = first.with_overrides({"uncertainty": table})
+    try:  # paths and bounds, refused by name
+        check_uncertainty(with_table)
+    except FieldValueError as exc:
+        raise ScenarioError("uncertainty", exc.field, exc.message) from None
+    checked = with_table.uncertainty
     if not checked:
         raise ValueError("no uncertain inputs: give the scenario an [uncertainty] table or pass uncertainty=")
     return dict(checked), None

@@ -64,6 +64,7 @@ BUYER_COLUMNS: dict[str, type | str] = {
     "revenue": float,
     "rep_hours": float,
     "wasted_hours": float,
+    "owner": np.int32,
 }
 ZERO_FILLED = ("revenue", "rep_hours", "wasted_hours")
 
@@ -81,7 +82,7 @@ class BuyerTable:
     def _empty(name: str, dtype: type | str, size: int) -> np.ndarray:
         if dtype is float:
             return np.full(size, 0.0 if name in ZERO_FILLED else NAN)
-        fill = PENDING if name in ("terminal", "channel") else 0
+        fill = PENDING if name in ("terminal", "channel", "owner") else 0
         return np.full(size, fill, dtype=dtype)
 
     def reserve(self, extra: int) -> None:
@@ -138,6 +139,33 @@ class Ledger:
     budget_expected: float = 0.0
     rep_cost: float = 0.0
     sim_events: int = 0
+    # the team: per rep id, hire day, leaving day (NaN: still employed), skill (logit units)
+    rep_hired: list[float] = field(default_factory=list)
+    rep_left: list[float] = field(default_factory=list)
+    rep_skill: list[float] = field(default_factory=list)
+    staffing_varies: bool = False  # the headcount changed during the run: costs and capacity follow the records
+    rep_cost_per_year: float = 0.0
+
+    def record_team(
+        self, hired: list[float], left: list[float], skill: list[float], varies: bool, cost_per_year: float
+    ) -> None:
+        """Keep the team's records (`simfunnel.model.team.Team`) for costs, capacity and `RunResult.reps`."""
+        self.rep_hired, self.rep_left, self.rep_skill = list(hired), list(left), list(skill)
+        self.staffing_varies = varies
+        self.rep_cost_per_year = cost_per_year
+
+    def rep_spans(self, lo: float, hi: float) -> list[tuple[int, float, float]]:
+        """(rep, from, to) of every rep employed for part of [lo, hi]: the overlap of its employment with it."""
+        out = []
+        for rep, (a, b) in enumerate(zip(self.rep_hired, self.rep_left, strict=True)):
+            a, b = max(a, lo), min(hi if b != b else b, hi)
+            if b > a:
+                out.append((rep, a, b))
+        return out
+
+    def rep_days(self, lo: float, hi: float) -> float:
+        """Rep-days employed in [lo, hi] (the headcount's integral over time)."""
+        return sum(b - a for _, a, b in self.rep_spans(lo, hi))
 
     def activity(self, rep: int, start: float, end: float, hours: float, kind: int, buyer: int) -> None:
         self.act_rep.append(rep)
@@ -167,6 +195,8 @@ class Ledger:
 
     def window_rep_cost(self) -> float:
         """The reps' cost over the window [start, horizon] (`rep_cost` is the whole run's)."""
+        if self.staffing_varies:
+            return self.rep_cost_per_year * self.rep_days(self.start, self.horizon) / 365.0
         if not self.start:
             return self.rep_cost
         return self.rep_cost * (self.horizon - self.start) / self.horizon

@@ -31,6 +31,7 @@ from simfunnel.plausibility import PlausibilityWarning, check_plausibility
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
 from simfunnel.schema.scoring import Scoring
+from simfunnel.schema.team import BudgetStep, Staffing, check_plan
 
 __all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
            "parse_override"]  # fmt: skip
@@ -146,6 +147,9 @@ class Marketing(_Section):
     """One annual budget split over channels, nurture, retention and training; the funnel before sales."""
 
     budget_per_year: float = Field(ge=0, description="Total marketing budget, currency/year.")
+    budget_plan: tuple[BudgetStep, ...] = Field(
+        (), description="Budget steps {day, budget_per_year}; before the first, budget_per_year (empty: constant)."
+    )
     shares: dict[str, float] = Field(
         description="Budget shares by channel name and 'nurture', 'retention', 'training'; sum to 1."
     )
@@ -182,6 +186,7 @@ class Marketing(_Section):
 
     @model_validator(mode="after")
     def _shares_match_channels(self) -> Marketing:
+        check_plan(self.budget_plan, "budget_plan")
         expected = set(self.channels) | set(NON_CHANNEL_SHARES)
         missing = sorted(expected - set(self.shares))
         unknown = sorted(set(self.shares) - expected)
@@ -264,7 +269,7 @@ class WinModel(_Section):
     intent: float = Field(2.0, description="Logit per unit of buyer intent (centred on the market's mean intent).")
 
 
-class Sales(_Section):
+class Sales(_Section, Staffing):
     """The rep pool, its calendar and queue, activity durations (hours) and the deal model."""
 
     reps: int = Field(ge=1, le=10_000, description="Number of sales reps.")

@@ -27,6 +27,7 @@ class RepPool:
         self.calendar = calendar
         self.free = list(range(reps - 1, -1, -1))
         self.queue: list[tuple[tuple, int, simpy.Event]] = []
+        self.leaving: set[int] = set()  # busy reps who leave the pool when their current activity ends
         self._seq = 0
         if calendar.enabled:
             env.process(self._openings())
@@ -48,10 +49,24 @@ class RepPool:
         return -1
 
     def release(self, rep: int) -> None:
+        if self.leaving and rep in self.leaving:
+            self.leaving.discard(rep)
+            return
         if self.queue and self.calendar.is_open(self.env.now):
             heapq.heappop(self.queue)[2].succeed(rep)
         else:
             self.free.append(rep)
+
+    def add(self, rep: int) -> None:
+        """A rep joins the pool (a hire): takes the first waiting work at once when the calendar is open."""
+        self.release(rep)
+
+    def remove(self, rep: int) -> None:
+        """A rep leaves the pool: at once when free, else when its current activity ends."""
+        if rep in self.free:
+            self.free.remove(rep)
+        else:
+            self.leaving.add(rep)
 
     def _openings(self):
         env, cal, queue, free = self.env, self.calendar, self.queue, self.free
@@ -69,9 +84,11 @@ def win_probability(
     time_left_share: float,
     intent: float | None = None,
     knows_timeline: bool | None = None,
+    rep_skill: float = 0.0,
 ) -> float:
     """Logistic in fit, intent, readiness at contact, context known (the buyer's stated timeline; default: the
-    organisation passes context), rep skill (training) and time left. Intent defaults to the market's mean."""
+    organisation passes context), rep skill (training, and `rep_skill`: the closing rep's own skill, logit units,
+    `Team.skill_at`) and time left. Intent defaults to the market's mean."""
     win, market = world.scenario.sales.win, world.scenario.market
     mean_intent = market.intent_alpha / (market.intent_alpha + market.intent_beta)
     knows = world.handoff.context if knows_timeline is None else knows_timeline
@@ -84,6 +101,7 @@ def win_probability(
         + win.skill * world.skill_uplift
         + win.time_left * time_left_share
         + win.preference * lift
+        + rep_skill
     )
     return 1.0 / (1.0 + math.exp(-logit))
 
@@ -142,6 +160,7 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         yield env.timeout(end - start)
         pool.release(rep)
         world.ledger.activity(rep, start, end, hours, CONTACT, i)
+        progress.rep = rep
         progress.rep_hours += hours
         h.learn_trust(outcome == WON)
         if outcome == WON:
@@ -195,6 +214,7 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
         yield env.timeout(end - start)
         pool.release(rep)
         world.ledger.activity(rep, start, end, hours, SALES_STEP, i)
+        progress.rep = rep
         progress.rep_hours += hours
         world.buyers.cols["rep_hours"][i] = progress.rep_hours
     now = env.now
@@ -210,6 +230,7 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
         (deadline - now) / process,
         draws.intent,
         progress.knows_timeline,
+        world.team.skill_at(progress.rep, now),
     )
     if draws.u_win < p:
         close_lead(world, i, progress, WON, now, info.value)
@@ -229,6 +250,7 @@ def record_progress(world: World, i: int, progress: LeadProgress) -> None:
     cols["sql_day"][i] = progress.sql_day
     cols["rep_hours"][i] = progress.rep_hours
     cols["wasted_hours"][i] = progress.wasted_hours
+    cols["owner"][i] = progress.rep
 
 
 def close_lead(world: World, i: int, progress: LeadProgress, state: int, day: float, revenue: float = 0.0) -> None:

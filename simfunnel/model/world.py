@@ -16,6 +16,7 @@ from simfunnel.model.marketing import MarketingState, expected_spend
 from simfunnel.model.retention import spawn_referral, start_customer, start_initial_customers
 from simfunnel.model.sales import RepPool
 from simfunnel.model.streams import Buffered, mechanism_streams, root_sequence
+from simfunnel.model.team import Team, initial_headcount
 from simfunnel.scenario import Scenario
 
 STAGE_TIME_COLUMNS = (
@@ -60,11 +61,14 @@ class World:
         self.rng = rng
         self.env = simpy.Environment()
         self.calendar = WorkCalendar(sc.sales.calendar)
-        self.pool = RepPool(self.env, sc.sales.reps, self.calendar)
-        self.handoff = Handoff(sc, sc.sales.reps, self.calendar)
-        self.marketing = MarketingState(sc, self.calendar)
+        reps0 = initial_headcount(sc.sales, self.warmup)
+        self.pool = RepPool(self.env, reps0, self.calendar)
+        self.handoff = Handoff(sc, reps0, self.calendar)
+        self.team = Team(self)
+        """The reps over time (hiring plan, attrition, skill, ramp-up)."""
+        self.marketing = MarketingState(sc, self.calendar, self.warmup)
         self.speed_to_lead = sc.marketing.speed_to_lead
-        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / sc.sales.reps)
+        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / reps0)
         # --- market: every in-market buyer of the horizon, drawn in bulk
         m = rng["market"]
         market = buyer_attributes(sc.market, arrival_days(sc.market, self.horizon, m), m)
@@ -179,6 +183,8 @@ class World:
         if sc.marketing.acquisition_stop_day < self.horizon:
             env.process(self._stop_acquisition(sc.marketing.acquisition_stop_day))
         start_initial_customers(self)
+        self.team.start()
+        self.marketing.schedule_budget_plan(env, self.warmup)
         if self.warmup > 0:
             env.timeout(self.warmup).callbacks.append(self._open_window)
         env.run(until=self.horizon)
@@ -188,7 +194,7 @@ class World:
 
     def _finalize(self) -> None:
         """Close the books at the horizon: stages after it did not happen; undecided buyers get their state."""
-        H = self.horizon
+        H, sc = self.horizon, self.scenario
         cols = self.buyers.trimmed()
         for name in STAGE_TIME_COLUMNS:
             col = cols[name]
@@ -210,7 +216,11 @@ class World:
         cols["terminal_day"][pending] = np.where(past, cols["deadline_day"], np.nan)[pending]
         led = self.ledger
         led.spend_by_item = dict(self.marketing.spent)
-        led.budget_expected = expected_spend(self.model_scenario, H)
-        led.rep_cost = self.scenario.sales.reps * self.scenario.sales.rep_cost_per_year * H / 365.0
+        led.budget_expected = expected_spend(self.model_scenario, H, self.warmup)
+        led.record_team(self.team.hired, self.team.left, self.team.skill, self.team.varies, sc.sales.rep_cost_per_year)
+        if self.team.varies:
+            led.rep_cost = sc.sales.rep_cost_per_year * led.rep_days(0.0, H) / 365.0
+        else:
+            led.rep_cost = self.scenario.sales.reps * self.scenario.sales.rep_cost_per_year * H / 365.0
         eid = getattr(self.env, "_eid", None)
         led.sim_events = next(eid) if eid is not None else 0

@@ -143,16 +143,27 @@ class Ledger:
     rep_hired: list[float] = field(default_factory=list)
     rep_left: list[float] = field(default_factory=list)
     rep_skill: list[float] = field(default_factory=list)
-    staffing_varies: bool = False  # the headcount changed during the run: costs and capacity follow the records
-    rep_cost_per_year: float = 0.0
+    rep_cost_rate: list[float] = field(default_factory=list)  # currency/year
+    rep_role: list[int] = field(default_factory=list)  # code in simfunnel.model.team.ROLES
+    staffing_varies: bool = False  # a changing headcount or role pools: costs and capacity follow the records
 
     def record_team(
-        self, hired: list[float], left: list[float], skill: list[float], varies: bool, cost_per_year: float
+        self,
+        hired: list[float],
+        left: list[float],
+        skill: list[float],
+        varies: bool,
+        cost: list[float],
+        role: list[int],
     ) -> None:
         """Keep the team's records (`simfunnel.model.team.Team`) for costs, capacity and `RunResult.reps`."""
         self.rep_hired, self.rep_left, self.rep_skill = list(hired), list(left), list(skill)
+        self.rep_cost_rate, self.rep_role = list(cost), list(role)
         self.staffing_varies = varies
-        self.rep_cost_per_year = cost_per_year
+
+    def rep_cost_over(self, lo: float, hi: float) -> float:
+        """The reps' cost over [lo, hi] from the records: each rep's cost rate x its days employed in it / 365."""
+        return sum(self.rep_cost_rate[rep] * (b - a) for rep, a, b in self.rep_spans(lo, hi)) / 365.0
 
     def rep_spans(self, lo: float, hi: float) -> list[tuple[int, float, float]]:
         """(rep, from, to) of every rep employed for part of [lo, hi]: the overlap of its employment with it."""
@@ -196,7 +207,7 @@ class Ledger:
     def window_rep_cost(self) -> float:
         """The reps' cost over the window [start, horizon] (`rep_cost` is the whole run's)."""
         if self.staffing_varies:
-            return self.rep_cost_per_year * self.rep_days(self.start, self.horizon) / 365.0
+            return self.rep_cost_over(self.start, self.horizon)
         if not self.start:
             return self.rep_cost
         return self.rep_cost * (self.horizon - self.start) / self.horizon

@@ -53,6 +53,7 @@ from simfunnel.ledger import (
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.marketing import effective_shares
 from simfunnel.model.plans import budget_steps, plan_integral
+from simfunnel.model.team import ROLES
 from simfunnel.scenario import NON_CHANNEL_SHARES, Scenario
 
 SUMMARY_KEYS = (
@@ -247,7 +248,7 @@ def marketing_spend_between(ledger: Ledger, scenario: Scenario, lo: float, hi: f
 def rep_cost_between(scenario: Scenario, lo: float, hi: float, ledger: Ledger | None = None) -> float:
     """The reps' cost over [lo, hi] days (with a changing team, `ledger`'s rep records: the headcount over time)."""
     if ledger is not None and ledger.staffing_varies:
-        return scenario.sales.rep_cost_per_year * ledger.rep_days(lo, hi) / 365.0
+        return ledger.rep_cost_over(lo, hi)
     return scenario.sales.reps * scenario.sales.rep_cost_per_year * (hi - lo) / 365.0
 
 
@@ -255,8 +256,17 @@ def available_hours(ledger: Ledger, scenario: Scenario, cal: WorkCalendar, lo: f
     """The reps' working hours in [lo, hi]: headcount x calendar, or, with a changing team, each rep's working
     hours while employed."""
     if ledger.staffing_varies:
-        return sum(cal.working_hours(a, b) for _, a, b in ledger.rep_spans(lo, hi))
+        cals = role_calendars(scenario, cal)
+        return sum(cals[ledger.rep_role[rep]].working_hours(a, b) for rep, a, b in ledger.rep_spans(lo, hi))
     return scenario.sales.reps * cal.working_hours(lo, hi)
+
+
+def role_calendars(scenario: Scenario, cal: WorkCalendar) -> tuple[WorkCalendar, ...]:
+    """The working calendar by role code (`simfunnel.model.team.ROLES`): `cal` for one pool, then SDRs', AEs'."""
+    roles = scenario.sales.roles
+    if roles is None:
+        return (cal, cal, cal)
+    return (cal, WorkCalendar(roles.sdr.calendar), WorkCalendar(roles.ae.calendar))
 
 
 def rep_utilization(ledger: Ledger, scenario: Scenario, window: tuple[float, float] | None = None) -> float:
@@ -407,9 +417,8 @@ def reps_frame(ledger: Ledger, scenario: Scenario) -> pd.DataFrame:
     lo, hi = ledger.start, ledger.horizon
     n = len(ledger.rep_hired)
     if n == 0:  # a ledger built by hand: the scenario's fixed team
-        ledger.record_team([0.0] * scenario.sales.reps, [math.nan] * scenario.sales.reps,
-                           [0.0] * scenario.sales.reps, False, scenario.sales.rep_cost_per_year)  # fmt: skip
         n = scenario.sales.reps
+        ledger.record_team([0.0] * n, [math.nan] * n, [0.0] * n, False, [scenario.sales.rep_cost_per_year] * n, [0] * n)
     b = ledger.buyers.trimmed()
     won = (b["terminal"] == WON) & in_window(b["close_day"], lo, hi, True) & (b["owner"] >= 0)
     acts = ledger.activities()
@@ -417,14 +426,16 @@ def reps_frame(ledger: Ledger, scenario: Scenario) -> pd.DataFrame:
     cal = WorkCalendar(scenario.sales.calendar)
     hours = np.bincount(acts["rep"][inside], weights=acts["hours"][inside], minlength=n)[:n]
     available = np.zeros(n)
+    cals = role_calendars(scenario, cal)
     for rep, a, e in ledger.rep_spans(lo, hi):
-        available[rep] = cal.working_hours(a, e)
+        available[rep] = cals[ledger.rep_role[rep]].working_hours(a, e)
     spans = {rep for rep, _, _ in ledger.rep_spans(lo, hi)}
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(available > 0, hours / available, np.nan)
     df = pd.DataFrame(
         {
             "rep": np.arange(n),
+            "role": np.array(ROLES, dtype=object)[np.asarray(ledger.rep_role, dtype=int)].astype(str),
             "hired_day": np.asarray(ledger.rep_hired, dtype=float) - lo,
             "left_day": np.asarray(ledger.rep_left, dtype=float) - lo,
             "skill": np.asarray(ledger.rep_skill, dtype=float),
@@ -438,7 +449,7 @@ def reps_frame(ledger: Ledger, scenario: Scenario) -> pd.DataFrame:
 
 def activities_frame(ledger: Ledger) -> pd.DataFrame:
     """Every rep activity ending in the measured window: rep, start and end (days since the start of the horizon;
-    negative in the warm-up), working hours, kind and buyer (-1: a check-in)."""
+    negative in the warm-up), working hours, kind, buyer (-1: a check-in) and the rep's role."""
     from simfunnel.ledger import ACTIVITY_KINDS
 
     a = ledger.activities()
@@ -450,4 +461,6 @@ def activities_frame(ledger: Ledger) -> pd.DataFrame:
     df = pd.DataFrame(a)
     df["kind"] = np.array(ACTIVITY_KINDS, dtype=object)[a["kind"]]
     df["kind"] = df["kind"].astype("str")
+    if ledger.rep_role:  # the role of the rep who did it (`simfunnel.model.team.ROLES`)
+        df["role"] = np.array(ROLES, dtype=object)[np.asarray(ledger.rep_role, dtype=int)[a["rep"]]].astype(str)
     return df

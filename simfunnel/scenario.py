@@ -28,8 +28,10 @@ from simfunnel.distributions import (
 )
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
+from simfunnel.schema.calendar import Calendar
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
+from simfunnel.schema.roles import Roles
 from simfunnel.schema.scoring import Scoring
 from simfunnel.schema.team import BudgetStep, Staffing, check_plan
 
@@ -209,33 +211,6 @@ class Marketing(_Section):
         return self
 
 
-class Calendar(_Section):
-    """When reps work. Day 0 of the simulation is a Monday."""
-
-    enabled: bool = Field(True, description="Off: reps work around the clock (for M/M/c validation).")
-    workdays: tuple[int, ...] = Field((0, 1, 2, 3, 4), description="Weekdays worked, 0 = Monday .. 6 = Sunday.")
-    start_hour: float = Field(9.0, ge=0, lt=24, description="Hour the working day starts.")
-    hours_per_day: float = Field(8.0, gt=0, le=24, description="Selling hours per working day.")
-
-    @model_validator(mode="after")
-    def _valid_days(self) -> Calendar:
-        if (
-            not self.workdays
-            or any(d not in range(7) for d in self.workdays)
-            or len(set(self.workdays)) != len(self.workdays)
-        ):
-            raise FieldValueError(
-                "workdays", f"must be distinct integers 0..6 (0 = Monday), at least one; got {list(self.workdays)}"
-            )
-        if self.start_hour + self.hours_per_day > 24:
-            raise FieldValueError(
-                "hours_per_day",
-                f"start_hour + hours_per_day must be <= 24 (the working day ends by midnight), "
-                f"got {self.start_hour:g} + {self.hours_per_day:g}",
-            )
-        return self
-
-
 class FollowUp(_Section):
     """The lead black hole (Sabnis et al. 2013): p = max_prob * trust^trust_weight / (1 + open leads per rep
     / desk_half); then tracking closes part of the gap: p + crm_logging * tracking_effect * (1 - p)."""
@@ -291,6 +266,16 @@ class Sales(_Section, Staffing):
         default_factory=lambda: HillCurve(max_effect=1.0, half_saturation=5_000.0),
         description="Skill uplift (logit units) as a function of training spend per rep per year.",
     )
+    roles: Roles | None = Field(None, description="SDR and account-executive pools (none: one pool of reps).")
+    deal_ownership: bool = Field(False, description="A deal's later steps wait for the rep who took its first step.")
+
+    @model_validator(mode="after")
+    def _roles_fixed_team(self) -> Sales:
+        if self.roles is not None and (self.headcount_plan or self.attrition_per_year > 0):
+            raise FieldValueError(
+                "roles", "role pools have a fixed headcount: no headcount_plan or attrition with them"
+            )
+        return self
 
 
 class Retention(_Section):

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 TEAM_STREAM = 1_000_033
 """Spawn-key entry of the team's own random stream (skills, leaving days): buyers' draws never move with it."""
+ROLES_STREAM = 1_000_037
+"""Spawn-key entry of the SDR-to-AE handoff's stream (delays, context loss)."""
+ROLES = ("rep", "sdr", "ae")
+"""Role names by code: one pool of reps doing everything, or the SDRs and account executives of `sales.roles`."""
 
 
 def initial_headcount(sales: Sales, warmup: float) -> int:
@@ -32,20 +36,27 @@ class Team:
         self.world = world
         self.spec = sales
         self.steps = headcount_steps(sales)
-        self.varies = bool(self.steps) or sales.attrition_per_year > 0
-        """True when the headcount can change during the run (costs and capacity then follow the records)."""
+        self.varies = bool(self.steps) or sales.attrition_per_year > 0 or sales.roles is not None
+        """True when costs and capacity follow the rep records (a headcount that changes, or role pools)."""
         self.hired: list[float] = []
         self.left: list[float] = []
         self.skill: list[float] = []
         self.ramps: list[bool] = []
+        self.role: list[int] = []  # code in ROLES
+        self.cost: list[float] = []  # currency/year
         self.active: list[int] = []
         self.pending = 0  # vacancies being refilled
         root = world.root
         self.rng = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, TEAM_STREAM)))
         )
-        for _ in range(initial_headcount(sales, world.warmup)):
-            self._enrol(0.0, ramps=False)
+        if sales.roles is None:
+            for _ in range(initial_headcount(sales, world.warmup)):
+                self._enrol(0.0, ramps=False)
+        else:
+            for code, pool in ((1, sales.roles.sdr), (2, sales.roles.ae)):
+                for _ in range(pool.reps):
+                    self._enrol(0.0, ramps=False, role=code, skill_sd=pool.skill_sd, cost=pool.rep_cost_per_year)
 
     def start(self) -> None:
         """Schedule the plan's steps and the initial reps' leaving days."""
@@ -57,13 +68,17 @@ class Team:
         for rep in list(self.active):
             self._schedule_leaving(rep)
 
-    def _enrol(self, now: float, ramps: bool) -> int:
+    def _enrol(
+        self, now: float, ramps: bool, role: int = 0, skill_sd: float | None = None, cost: float | None = None
+    ) -> int:
         rep = len(self.hired)
         self.hired.append(now)
         self.left.append(math.nan)
-        sd = self.spec.skill_sd
+        sd = self.spec.skill_sd if skill_sd is None else skill_sd
         self.skill.append(float(self.rng.normal(0.0, sd)) if sd > 0 else 0.0)
         self.ramps.append(ramps)
+        self.role.append(role)
+        self.cost.append(self.spec.rep_cost_per_year if cost is None else cost)
         self.active.append(rep)
         return rep
 
@@ -115,6 +130,10 @@ class Team:
     def _headcount_changed(self) -> None:
         self.world.handoff.reps = max(1, len(self.active))  # open leads per rep: the reps employed now
 
+    def employed(self, rep: int) -> bool:
+        """Whether rep `rep` still works here."""
+        return self.left[rep] != self.left[rep]  # NaN: not left
+
     def skill_at(self, rep: int, t: float) -> float:
         """Rep `rep`'s skill (logit units) at time t: its drawn skill, less the ramp-up deficit of a new hire."""
         if rep < 0:
@@ -128,4 +147,4 @@ class Team:
         return skill
 
 
-__all__ = ["TEAM_STREAM", "Team", "initial_headcount"]
+__all__ = ["ROLES", "ROLES_STREAM", "TEAM_STREAM", "Team", "initial_headcount"]

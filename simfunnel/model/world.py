@@ -16,7 +16,7 @@ from simfunnel.model.marketing import MarketingState, expected_spend
 from simfunnel.model.retention import spawn_referral, start_customer, start_initial_customers
 from simfunnel.model.sales import RepPool
 from simfunnel.model.streams import Buffered, mechanism_streams, root_sequence
-from simfunnel.model.team import Team, initial_headcount
+from simfunnel.model.team import ROLES_STREAM, Team, initial_headcount
 from simfunnel.scenario import Scenario
 
 STAGE_TIME_COLUMNS = (
@@ -60,15 +60,29 @@ class World:
         rng = mechanism_streams(self.root)
         self.rng = rng
         self.env = simpy.Environment()
-        self.calendar = WorkCalendar(sc.sales.calendar)
-        reps0 = initial_headcount(sc.sales, self.warmup)
-        self.pool = RepPool(self.env, reps0, self.calendar)
+        self.roles = roles = sc.sales.roles
+        """The SDR and AE pools' spec (None: one pool does everything)."""
+        if roles is None:
+            self.calendar = WorkCalendar(sc.sales.calendar)
+            reps0 = initial_headcount(sc.sales, self.warmup)
+            self.pool = RepPool(self.env, reps0, self.calendar)
+            self.ae_pool = self.pool
+            """The pool that works qualified deals and check-ins (the account executives; `pool` without roles)."""
+        else:
+            self.calendar = WorkCalendar(roles.sdr.calendar)
+            reps0 = roles.sdr.reps
+            self.pool = RepPool(self.env, reps0, self.calendar)
+            self.ae_pool = RepPool(self.env, roles.ae.reps, WorkCalendar(roles.ae.calendar), first_id=reps0)
+            g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.root.entropy,
+                                                                           spawn_key=(*self.root.spawn_key, ROLES_STREAM))))  # fmt: skip
+            self.ae_handoff_delay = Buffered(lambda k: roles.handoff_delay_days.sample(g, k))
+            self.u_roles = Buffered(lambda k: g.uniform(size=k))
         self.handoff = Handoff(sc, reps0, self.calendar)
         self.team = Team(self)
         """The reps over time (hiring plan, attrition, skill, ramp-up)."""
         self.marketing = MarketingState(sc, self.calendar, self.warmup)
         self.speed_to_lead = sc.marketing.speed_to_lead
-        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / reps0)
+        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / len(self.team.active))
         # --- market: every in-market buyer of the horizon, drawn in bulk
         m = rng["market"]
         market = buyer_attributes(sc.market, arrival_days(sc.market, self.horizon, m), m)
@@ -194,7 +208,7 @@ class World:
 
     def _finalize(self) -> None:
         """Close the books at the horizon: stages after it did not happen; undecided buyers get their state."""
-        H, sc = self.horizon, self.scenario
+        H = self.horizon
         cols = self.buyers.trimmed()
         for name in STAGE_TIME_COLUMNS:
             col = cols[name]
@@ -217,9 +231,10 @@ class World:
         led = self.ledger
         led.spend_by_item = dict(self.marketing.spent)
         led.budget_expected = expected_spend(self.model_scenario, H, self.warmup)
-        led.record_team(self.team.hired, self.team.left, self.team.skill, self.team.varies, sc.sales.rep_cost_per_year)
-        if self.team.varies:
-            led.rep_cost = sc.sales.rep_cost_per_year * led.rep_days(0.0, H) / 365.0
+        team = self.team
+        led.record_team(team.hired, team.left, team.skill, team.varies, team.cost, team.role)
+        if team.varies:
+            led.rep_cost = led.rep_cost_over(0.0, H)
         else:
             led.rep_cost = self.scenario.sales.reps * self.scenario.sales.rep_cost_per_year * H / 365.0
         eid = getattr(self.env, "_eid", None)

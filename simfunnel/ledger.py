@@ -277,6 +277,16 @@ class Ledger:
         if len(acts["start"]) and ((acts["end"] < acts["start"]).any()):
             raise ConservationError("an activity ends before it starts")
         self._check_rep_hours(b, acts)
+        self._check_employment(acts)
+
+    def _check_employment(self, acts: dict[str, np.ndarray]) -> None:
+        """Every activity was started by a rep employed at the time (a leaver only finishes its current one)."""
+        if not self.staffing_varies or not len(acts["rep"]):
+            return
+        hired = np.asarray(self.rep_hired, dtype=float)[acts["rep"]]
+        left = np.asarray(self.rep_left, dtype=float)[acts["rep"]]
+        if (acts["start"] < hired - 1e-9).any() or (acts["start"] > left + 1e-9).any():
+            raise ConservationError("a rep activity started before the rep was hired or after it left")
 
     def _check_rep_hours(self, b: dict[str, np.ndarray], acts: dict[str, np.ndarray]) -> None:
         """Every rep hour belongs to a buyer (its rep_hours, contacts and first contact agree with its activities)

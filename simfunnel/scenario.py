@@ -270,10 +270,11 @@ class Sales(_Section, Staffing):
     deal_ownership: bool = Field(False, description="A deal's later steps wait for the rep who took its first step.")
 
     @model_validator(mode="after")
-    def _roles_fixed_team(self) -> Sales:
-        if self.roles is not None and (self.headcount_plan or self.attrition_per_year > 0):
+    def _roles_own_staffing(self) -> Sales:
+        changed = [f for f, info in Staffing.model_fields.items() if getattr(self, f) != info.default]
+        if self.roles is not None and changed:
             raise FieldValueError(
-                "roles", "role pools have a fixed headcount: no headcount_plan or attrition with them"
+                "roles", f"with roles each pool has its own staffing fields; set them in sales.roles.sdr/ae: {changed}"
             )
         return self
 

@@ -11,7 +11,7 @@ import pytest
 
 from simfunnel.errors import ScenarioError
 from simfunnel.scenario import load_scenario
-from simfunnel.simulate import simulate
+from simfunnel.simulate import Probe, simulate
 
 ROLES = {
     "sdr": {"reps": 3, "rep_cost_per_year": 60_000.0, "skill_sd": 0.3},
@@ -63,8 +63,8 @@ def test_context_loss_lowers_wins(base):
     assert won[1] < won[0]
 
 
-def test_roles_refuse_a_changing_team(base):
-    with pytest.raises(ScenarioError, match="fixed headcount"):
+def test_roles_refuse_sales_level_staffing(base):
+    with pytest.raises(ScenarioError, match="own staffing fields"):
         base.with_overrides({"sales.roles": ROLES, "sales.attrition_per_year": 0.2})
 
 
@@ -103,3 +103,24 @@ def ownership_numbers(reps: int = 5, replications: int = 12) -> tuple[float, flo
 def test_deal_ownership_lengthens_cycles_under_load():
     mean, lo, hi = ownership_numbers()
     assert lo > 0.0, (mean, lo, hi)
+
+
+def test_each_pool_has_its_own_staffing(base):
+    roles = {
+        "sdr": {"reps": 3, "rep_cost_per_year": 60_000.0, "headcount_plan": [{"day": 200, "reps": 5}]},
+        "ae": {"reps": 5, "rep_cost_per_year": 140_000.0, "attrition_per_year": 1.0, "time_to_hire_days": 30.0},
+    }
+    probe = Probe(
+        [100.0, 300.0, 600.0],
+        lambda w: 100 * len(w.team.units[0].active) + len(w.team.units[1].active) + w.team.units[1].pending,
+    )
+    r = simulate(base.with_overrides({"sales.roles": roles}), 4, probe=probe)
+    assert probe.values == [305.0, 505.0, 505.0]  # SDRs follow their plan; AEs + vacancies stay at 5
+    reps = r.reps
+    assert ((reps["role"] == "ae") & (reps["hired_day"] > 0)).sum() >= 3  # AE leavers replaced by AEs
+    assert ((reps["role"] == "sdr") & (reps["hired_day"] == 200)).sum() == 2
+    cost = sum(
+        (60_000.0 if role == "sdr" else 140_000.0) * (min(730.0, left if left == left else 730.0) - hired)
+        for role, hired, left in zip(reps["role"], reps["hired_day"], reps["left_day"], strict=True)
+    )
+    assert r.summary["rep_cost"] == pytest.approx(cost / 365.0)

@@ -8,23 +8,23 @@ from pydantic import Field
 
 from simfunnel.distributions import Distribution, Fixed, FrozenModel
 from simfunnel.schema.calendar import Calendar
+from simfunnel.schema.team import Staffing
 
 
-class RolePool(FrozenModel):
-    """One role's pool of reps: headcount, working calendar, cost and the spread of skill between its reps."""
+class RolePool(Staffing):
+    """One role's pool of reps: headcount (and its plan, attrition, re-hiring), working calendar, cost, the spread
+    of skill between its reps and their ramp-up (the `Staffing` fields, as for one pool of `sales.reps`)."""
 
-    reps: int = Field(ge=1, le=10_000, description="Reps in this role, reps.")
+    reps: int = Field(ge=1, le=10_000, description="Reps in this role at the start, reps.")
     rep_cost_per_year: float = Field(ge=0, description="Fully loaded cost per rep of this role, currency/year.")
     calendar: Calendar = Field(default_factory=Calendar, description="When this role's reps work.")
-    skill_sd: float = Field(
-        0.0, ge=0, le=5, description="Spread of skill between this role's reps, logit units (sd of a normal draw)."
-    )
 
 
 class Roles(FrozenModel):
     """SDRs work the first contacts until a lead qualifies; the qualified lead then waits `handoff_delay_days`
     and goes to the account executives' queue (an AE's skill counts in the win model). With `roles` set, the
-    pools replace `sales.reps`, `sales.rep_cost_per_year`, `sales.calendar` and `sales.skill_sd`."""
+    pools replace `sales.reps`, `sales.rep_cost_per_year`, `sales.calendar` and the `sales` staffing fields
+    (headcount_plan, ramp, attrition, skill_sd): each pool has its own."""
 
     sdr: RolePool = Field(description="Sales development reps: first contacts and qualification.")
     ae: RolePool = Field(description="Account executives: meetings, proposal, the close and post-sale check-ins.")

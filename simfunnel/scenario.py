@@ -28,6 +28,7 @@ from simfunnel.distributions import (
 )
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
+from simfunnel.presets import resolve
 from simfunnel.schema.calendar import Calendar
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
@@ -308,9 +309,9 @@ class Organisation(_Section):
     """The alignment levers (docs/pages/model.md#organisation-levers), each its own field: switched one at a time."""
 
     mql_threshold: float = Field(ge=0, le=1, description="Lead score needed for an MQL.")
-    handoff: Literal["batch", "realtime"] = Field(description="Weekly list or real-time routing of MQLs.")
+    handoff: Literal["batch", "realtime"] = Field(description="MQLs go to sales on a list every batch_interval_days, or in real time.")
     batch_interval_days: float = Field(7.0, gt=0, le=365, description="Days between batch handoffs.")
-    pass_context: bool = Field(description="Deadline and readiness passed to the rep at handoff.")
+    pass_context: bool = Field(description="The buyer's stated timeline (an estimate, see [context]) passed to the rep at handoff.")
     response_sla_hours: FloatOrInf = Field(
         description="Response target for hand-raisers and referrals, working hours (inf = no SLA): routed in real "
         "time, always followed up, the call planned within the SLA and served first when its deadline comes."
@@ -444,7 +445,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
-    parent_path = path.parent / parent
+    parent_path = resolve(parent, relative_to=path.parent)  # a file next to this one, or preset:NAME
     if not parent_path.is_file():
         raise ScenarioError(str(path), "extends", f"extended file {parent!r} not found (looked at {parent_path})")
     base = _read_with_extends(parent_path, (*chain, resolved))

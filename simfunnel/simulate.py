@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import simpy
 
 from simfunnel import metrics
 from simfunnel.ledger import Ledger
@@ -108,6 +109,35 @@ class Probe:
             self.values.append(float(self.read(world)))
 
 
+def track_processes(env: simpy.Environment) -> list[Generator]:
+    """Record the generator of every process started on ``env`` from now on (for `release_processes`)."""
+    generators: list[Generator] = []
+    start = env.process
+
+    def process(generator: Generator) -> simpy.Process:
+        generators.append(generator)
+        return start(generator)
+
+    env.process = process  # type: ignore[method-assign]
+    return generators
+
+
+def release_processes(env: simpy.Environment, generators: list[Generator]) -> None:
+    """End a finished run's processes so that its memory is freed at once, without waiting for a garbage
+    collection: each live process's generator frame refers back to the World, and the World (through the event
+    queue and the rep pool) to the process - a reference cycle holding every array of the run. Closing the
+    generators (the model has no ``finally`` blocks: nothing runs) and emptying the event queue breaks it."""
+    for generator in generators:
+        generator.close()
+    generators.clear()
+    queue = getattr(env, "_queue", None)  # SimPy's heap of scheduled events: callbacks into the processes
+    if isinstance(queue, list):
+        for item in queue:
+            item[-1].callbacks = None  # (time, priority, id, event): the event no longer refers to a process
+        queue.clear()
+    del env.process
+
+
 def simulate(
     scenario: Scenario,
     seed: int | np.random.SeedSequence | None = None,
@@ -119,6 +149,7 @@ def simulate(
     hook or a sequence of them, each called with the World before the run (module docstring; `Probe`)."""
     t0 = time.perf_counter()
     world = World(scenario, seed)
+    processes = track_processes(world.env)
     hooks = () if probe is None else (probe,) if callable(probe) else tuple(probe)
     for hook in hooks:
         hook(world)
@@ -127,6 +158,7 @@ def simulate(
     try:
         ledger = world.run()
     finally:
+        release_processes(world.env, processes)
         if gc_was_enabled:
             gc.enable()
     ledger.check()

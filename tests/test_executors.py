@@ -215,3 +215,85 @@ def test_progress_auto_is_quiet_in_ci_and_when_disabled(monkeypatch):
     assert not isinstance(bar, _NoBar)
     bar.update(5)
     bar.close()
+
+
+# ---------------------------------------------------------------------------------------------- warm pools
+def worker_pid(scenario, seed):
+    return {"pid": float(os.getpid())}
+
+
+def test_the_warm_pool_is_shared_across_experiments_and_closed_by_shutdown_pools():
+    from simfunnel.experiments.pools import open_pools, shutdown_pools
+
+    shutdown_pools()
+    scn = short()
+    a = replicate(scn, 4, seed=1, executor="processes", workers=2, progress=False, _runner=worker_pid)
+    assert open_pools() == 1  # closing the experiment's executor left the workers warm
+    b = replicate(scn, 4, seed=1, executor="processes", workers=2, progress=False, _runner=worker_pid)
+    pids_a, pids_b = set(a.runs["value"]), set(b.runs["value"])
+    assert pids_a & pids_b  # the second experiment ran on the same processes
+    assert float(os.getpid()) not in pids_a
+    shutdown_pools()
+    assert open_pools() == 0
+
+
+def test_an_own_pool_is_closed_with_its_executor():
+    from simfunnel.experiments.pools import open_pools, shutdown_pools
+
+    shutdown_pools()
+    with ProcessExecutor(workers=1, progress=False, reuse=False) as ex:
+        ex.run([Task((0, 0), short(), np.random.SeedSequence(1))])
+        assert ex._pool is not None and open_pools() == 0
+    assert ex._pool is None
+
+
+def test_a_broken_warm_pool_is_replaced():
+    from simfunnel.experiments.pools import shared_pool
+
+    grid = {"sales.reps": [13, 8]}
+    with pytest.warns(RuntimeWarning, match="1 of 2"):
+        sweep(short(), grid, 1, seed=5, executor="processes", workers=2, progress=False, _runner=crash_at_13_reps)
+    pool = shared_pool(2)
+    assert not pool._broken
+    exp = replicate(short(), 2, seed=3, executor="processes", workers=2, progress=False)
+    assert exp.errors.empty
+
+
+def test_chunks_shrink_towards_the_end():
+    from simfunnel.experiments.executors import chunk_size
+
+    sizes, left = [], 60
+    while left:
+        sizes.append(chunk_size(left, 2))
+        left -= sizes[-1]
+    assert sizes[0] == 8 and sizes[-1] == 1 and sizes == sorted(sizes, reverse=True)
+    assert chunk_size(3, 2) == 1 and chunk_size(1000, 2) == 8
+
+
+def test_chunked_runs_equal_serial_runs_bit_for_bit():
+    scn = short()
+    par = replicate(scn, 9, seed=4, executor="processes", workers=2, progress=False)  # chunks of 2 and 1
+    ser = replicate(scn, 9, seed=4, executor="serial", progress=False)
+    pd.testing.assert_frame_equal(stable(par.runs), stable(ser.runs))
+
+
+def test_one_shared_pool_at_a_time():
+    from simfunnel.experiments.pools import open_pools, shared_pool, shutdown_pools
+
+    shutdown_pools()
+    first = shared_pool(1)
+    assert shared_pool(1) is first
+    second = shared_pool(2)
+    assert second is not first and open_pools() == 1
+    shutdown_pools()
+
+
+def test_an_edited_source_tree_gets_fresh_workers(monkeypatch):
+    from simfunnel.experiments import pools
+
+    pools.shutdown_pools()
+    first = pools.shared_pool(1)
+    monkeypatch.setattr(pools, "source_signature", lambda: 12345)  # as if a model file had been edited
+    second = pools.shared_pool(1)
+    assert second is not first and pools.open_pools() == 1
+    pools.shutdown_pools()

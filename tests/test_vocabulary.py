@@ -130,3 +130,17 @@ def test_registry_lists_exactly_the_kpis_a_run_reports() -> None:
     from simfunnel.metrics import SUMMARY_KEYS
 
     assert set(KPIS) == set(SUMMARY_KEYS)
+
+
+def test_a_scenario_may_extend_a_preset_by_name(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('extends = "preset:aligned"\nname = "mine"\n[sales]\nreps = 12\n')
+    mine = load_scenario(tmp_path / "mine.toml")
+    assert mine.sales.reps == 12 and mine.organisation == load_scenario("preset:aligned").organisation
+
+
+def test_report_reads_the_sources_of_a_preset() -> None:
+    """The report's 'source / rationale' column works for preset:NAME as for the file."""
+    from simfunnel.present.report import field_sources
+
+    by_name, by_file = field_sources(Path("preset:aligned")), field_sources(ROOT / "scenarios" / "aligned.toml")
+    assert by_name.keys() == by_file.keys() and "organisation.pass_context" in by_name

@@ -189,5 +189,5 @@ print(
 # its speed-to-lead mechanism reproduces the evidence it was fitted to. They do not show that a client's
 # scenario file describes that client's market: the market size, conversion rates, deal values and win
 # probabilities are inputs to calibrate against the client's own CRM data, and the published industry
-# figures used as defaults (see `REFERENCES.md` and the comments in the scenario files) are plausible ranges,
+# figures used as defaults (see the references page of the documentation, docs/pages/references.md, and the comments in the scenario files) are plausible ranges,
 # not facts about any one firm.

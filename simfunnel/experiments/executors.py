@@ -8,7 +8,8 @@ results are bit-identical everywhere (docs/pages/architecture.md#invariants).
 Failures never hang or lose other work:
 
 - an exception inside a run is caught in the worker and becomes an error outcome for that task;
-- a worker process that dies (``os._exit``, a segfault, the OOM killer) breaks a `ProcessPoolExecutor`;
+- a worker process that dies (``os._exit``, a segfault, the OOM killer) breaks a `ProcessPoolExecutor` (a
+  shared warm pool is then discarded and a new one started on the next call);
   the tasks that were in flight are then re-run one at a time in a fresh single-worker pool, so the task that
   kills its worker is identified and reported as an error while the innocent ones complete;
 - on Dask, a task that keeps killing workers ends as ``KilledWorker`` (after the scheduler's
@@ -18,6 +19,9 @@ Under ``spawn``/``forkserver`` a pool whose workers die before running any task 
 a main script without an ``if __name__ == "__main__":`` guard (`simfunnel.experiments.mainguard`); its tasks
 then fail with that cause named instead of `DEAD_WORKER`.
 
+Local workers are warm and shared (`simfunnel.experiments.pools`): one pool per process, reused by every
+experiment and shut down at exit; tasks travel in chunks (`chunk_size`) to save round trips.
+
 Worker functions live at module level in this package so that they can be pickled under the ``spawn`` and
 ``forkserver`` start methods and shipped to Dask workers (which need the same simfunnel version installed).
 """
@@ -25,12 +29,11 @@ Worker functions live at module level in this package so that they can be pickle
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ from typing import Any, Literal, TypedDict, Unpack
 import numpy as np
 
 from simfunnel.experiments.mainguard import check_not_reimported_main, main_reimport_fails, unguarded_message
+from simfunnel.experiments.pools import pool_context, release_pool, shared_pool
 from simfunnel.experiments.progress import make_bar
 from simfunnel.experiments.seeds import fresh_seed
 
@@ -110,6 +114,18 @@ def run_task(scenario: Any, seed: np.random.SeedSequence, runner: Runner = None)
         return True, flatten_summary(fn(scenario, fresh_seed(seed)))
     except Exception as exc:  # noqa: BLE001 - reported per task, never lost
         return False, _describe(exc)
+
+
+def run_chunk(items: Sequence[tuple[Any, np.random.SeedSequence]], runner: Runner = None) -> list[Outcome]:
+    """Worker entry point for a chunk of tasks: `run_task` of each (scenario, seed), in order. A chunk is one
+    round trip to the worker (and one pickle of a scenario shared by its replications)."""
+    return [run_task(scenario, seed, runner) for scenario, seed in items]
+
+
+def chunk_size(remaining: int, workers: int, largest: int = 8) -> int:
+    """Tasks in the next chunk: a quarter of each worker's share of what is left (at most ``largest``, at least
+    1), so chunks shrink towards the end and the workers finish at about the same time ("guided" scheduling)."""
+    return max(1, min(largest, -(-remaining // (4 * workers))))
 
 
 def _describe(exc: BaseException) -> str:
@@ -190,9 +206,14 @@ class SerialExecutor(TaskExecutor):
 
 
 class ProcessExecutor(TaskExecutor):
-    """A local `ProcessPoolExecutor` (start method ``spawn`` by default: the same on every OS, and safe with
-    the threads that Jupyter, tqdm and Dask start). At most ``workers`` tasks are in flight, so that a dying
-    worker implicates only those, which are then re-run one by one to find the culprit."""
+    """Local worker processes. By default the process-wide warm pool of `simfunnel.experiments.pools` (start
+    method ``forkserver`` with simfunnel preloaded where available, else ``spawn``; safe with the threads that
+    Jupyter, tqdm and Dask start), kept open after `close` for the next experiment; ``reuse=False`` gives this
+    executor a pool of its own, shut down by `close`.
+
+    Tasks go out in chunks (`chunk_sizes`: large first, single tasks at the end, so the workers finish together)
+    and at most ``workers`` chunks are in flight, so that a dying worker implicates only those tasks, which are
+    then re-run one by one in a private one-worker pool to find the culprit."""
 
     name = "processes"
 
@@ -201,40 +222,51 @@ class ProcessExecutor(TaskExecutor):
         workers: int | None = None,
         runner: Runner = None,
         progress: bool | None = None,
-        mp_context: str | None = "spawn",
+        mp_context: str | None = None,
+        reuse: bool = True,
     ) -> None:
         super().__init__(runner, progress)
         self.workers = workers if workers is not None else default_workers()
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        self.mp_context = multiprocessing.get_context(mp_context)
+        self.mp_context = pool_context(mp_context)
+        self.reuse = reuse
         self._pool: ProcessPoolExecutor | None = None
         self._pool_size = 0
+        self._shared = False
         self._started = False  # a worker has returned a result: workers can start, whatever the main script
         self._bootstrap_checked = False
 
-    def _get_pool(self, size: int) -> ProcessPoolExecutor:
-        if self._pool is None or self._pool_size != size:
+    def _get_pool(self, size: int, private: bool = False) -> ProcessPoolExecutor:
+        shared = self.reuse and not private
+        if self._pool is None or self._pool_size != size or self._shared != shared:
             self._shutdown()
-            self._pool = ProcessPoolExecutor(max_workers=size, mp_context=self.mp_context)
-            self._pool_size = size
+            if shared:
+                self._pool = shared_pool(size, self.mp_context.get_start_method())
+            else:
+                self._pool = ProcessPoolExecutor(max_workers=size, mp_context=self.mp_context)
+            self._pool_size, self._shared = size, shared
         return self._pool
 
-    def _shutdown(self, kill: bool = False) -> None:
+    def _shutdown(self, kill: bool = False, broken: bool = False) -> None:
+        """Let go of the pool: a shared one stays warm unless it broke or ``kill``; an own one is shut down."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if kill:
-            procs = getattr(pool, "_processes", None) or {}
-            for proc in list(procs.values()):
-                if proc.is_alive():
-                    proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+        if self._shared and not (kill or broken):
+            return
+        if self._shared or kill:
+            release_pool(pool, kill=True)
         else:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         self._shutdown()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(*args)`` (picklable, module level) on this executor's workers; returns its Future. For side
+        jobs that share the workers with the runs (the report's model checks)."""
+        return self._get_pool(self.workers).submit(fn, *args)
 
     def _run(self, tasks: list[Task], done: OnDone) -> None:
         pending: deque[Task] = deque(tasks)
@@ -253,7 +285,7 @@ class ProcessExecutor(TaskExecutor):
                     continue
                 broken, suspects = self._run_window(self._get_pool(self.workers), self.workers, pending, done)
                 if broken:
-                    self._shutdown()
+                    self._shutdown(broken=True)
         except BaseException:
             # KeyboardInterrupt in a notebook: do not leave workers grinding on.
             self._shutdown(kill=True)
@@ -269,19 +301,21 @@ class ProcessExecutor(TaskExecutor):
     def _run_window(
         self, pool: ProcessPoolExecutor, width: int, pending: deque[Task], done: OnDone
     ) -> tuple[bool, list[Task]]:
-        """Run from ``pending`` with at most ``width`` in flight; on a broken pool return (True, in-flight tasks)."""
-        inflight: dict[Any, Task] = {}
+        """Run from ``pending`` with at most ``width`` chunks in flight; on a broken pool return (True, the
+        tasks in flight)."""
+        inflight: dict[Any, list[Task]] = {}
         broken = False
         while (pending or inflight) and not broken:
             while pending and len(inflight) < width:
-                task = pending.popleft()
+                size = chunk_size(len(pending), width)
+                chunk = [pending.popleft() for _ in range(size)]
                 try:
-                    fut = pool.submit(run_task, task.scenario, task.seed, self.runner)
+                    fut = pool.submit(run_chunk, [(t.scenario, t.seed) for t in chunk], self.runner)
                 except BrokenProcessPool:
-                    pending.appendleft(task)
+                    pending.extendleft(reversed(chunk))
                     broken = True
                     break
-                inflight[fut] = task
+                inflight[fut] = chunk
             if not inflight:
                 break
             finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
@@ -290,38 +324,41 @@ class ProcessExecutor(TaskExecutor):
             # The pool fails every unfinished future promptly; results that made it before the break are kept.
             wait(list(inflight))
             self._collect(list(inflight), inflight, done)
-        return broken, sorted(inflight.values(), key=lambda t: t.key) if broken else []
+        suspects = [t for chunk in inflight.values() for t in chunk]
+        return broken, sorted(suspects, key=lambda t: t.key) if broken else []
 
-    def _collect(self, finished: Iterable[Any], inflight: dict[Any, Task], done: OnDone) -> bool:
-        """Report finished futures; those failed by a broken pool stay in ``inflight`` as suspects."""
+    def _collect(self, finished: Iterable[Any], inflight: dict[Any, list[Task]], done: OnDone) -> bool:
+        """Report finished chunks; those failed by a broken pool stay in ``inflight`` as suspects."""
         broken = False
         for fut in finished:
-            task = inflight[fut]
+            chunk = inflight[fut]
             try:
-                outcome = fut.result()
+                outcomes = fut.result()
                 self._started = True
             except BrokenProcessPool:
-                broken = True  # a suspect: re-run alone
+                broken = True  # suspects: re-run alone
                 continue
             except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable scenario or result
-                outcome = (False, _describe(exc))
+                outcomes = [(False, _describe(exc))] * len(chunk)
             del inflight[fut]
-            done(task.key, outcome)
+            for task, outcome in zip(chunk, outcomes, strict=True):
+                done(task.key, outcome)
         return broken
 
     def _isolate(self, suspects: list[Task], done: OnDone) -> None:
-        """Each suspect alone in a one-worker pool: the one whose worker dies is the culprit."""
+        """Each suspect alone in a private one-worker pool: the one whose worker dies is the culprit."""
         for task in sorted(suspects, key=lambda t: t.key):
-            pool = self._get_pool(1)
+            pool = self._get_pool(1, private=True)
             try:
                 outcome = pool.submit(run_task, task.scenario, task.seed, self.runner).result()
                 self._started = True
             except BrokenProcessPool:
                 outcome = (False, DEAD_WORKER)
-                self._shutdown()
+                self._shutdown(broken=True)
             except Exception as exc:  # noqa: BLE001
                 outcome = (False, _describe(exc))
             done(task.key, outcome)
+        self._shutdown()
 
 
 class DaskExecutor(TaskExecutor):
@@ -481,6 +518,8 @@ __all__ = [
     "executor_scope",
     "flatten_summary",
     "open_executor",
+    "chunk_size",
+    "run_chunk",
     "run_task",
     "run_tasks",
     "simulate_summary",

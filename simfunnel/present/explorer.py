@@ -3,8 +3,9 @@ of a scenario and see the KPIs, the funnel and the lost deals move.
 
 `what_if` is the engine (plain Python, no widgets, testable headless). It applies the controls with
 `Scenario.with_overrides` and runs the what-if and the unchanged base through the public experiment API,
-`simfunnel.compare` (serial, paired: replication *i* of both sees the same buyers - common random numbers - and
-repeated settings come from the result cache). It returns a `WhatIf`: ``.summary`` (tidy KPI table with 95 %
+`simfunnel.compare` (paired: replication *i* of both sees the same buyers - common random numbers; serial, or on
+the warm worker pool with ``executor="processes"``; repeated settings, and the unchanged base arm when another
+lever is toggled, come from the result cache). It returns a `WhatIf`: ``.summary`` (tidy KPI table with 95 %
 CIs, from ``exp.summary``), ``.diffs`` (paired differences what-if - base, from ``exp.diffs``), ``.figures``
 (funnel, lost reasons, headline KPIs) and ``.text`` (the headline numbers in one sentence).
 
@@ -31,6 +32,7 @@ from matplotlib.figure import Figure
 
 from simfunnel.experiments import Experiment, child_seed, compare, root_seed
 from simfunnel.experiments.cache import CacheLike, resolve_cache
+from simfunnel.experiments.executors import ExecutorName, TaskExecutor
 from simfunnel.formatting import format_kpi, format_kpi_ci, format_value
 from simfunnel.scenario import Scenario
 from simfunnel.vocabulary import HEADLINES, KPIS, LEVERS, check_lever, lever_settings
@@ -271,6 +273,7 @@ def what_if(
     compare: bool = True,
     figures: bool = True,
     reps: int | None = None,
+    executor: ExecutorName | TaskExecutor = "serial",
 ) -> WhatIf:
     """Apply the controls to ``base`` and compare it with the unchanged base through `simfunnel.compare`:
     ``replications`` paired runs each (serial, in this process; seed children 0..n-1 of ``seed``, as every
@@ -282,7 +285,9 @@ def what_if(
     ``retention``, ``training``); items left out keep their base weight and all are renormalised to sum 1.
     ``buyers_per_year``: market size. ``cache``: the result cache (default on). ``compare``: also run the
     unchanged base for paired differences (the base is not run twice when nothing changes). ``figures``: draw
-    the figures (skip for speed when only numbers are needed)."""
+    the figures (skip for speed when only numbers are needed). ``executor``: where the runs not in the cache
+    execute - ``"serial"`` (default: works anywhere), ``"processes"`` (the warm worker pool shared by every
+    experiment of this Python process; results identical) or an open executor."""
     if reps is not None:
         if sales_reps is not None and sales_reps != reps:
             raise ValueError("give the number of sales reps once: sales_reps= (reps= is its deprecated name)")
@@ -295,7 +300,7 @@ def what_if(
     scenario = base.with_overrides(overrides) if overrides else base
     arms = {WHAT_IF: scenario, BASE: base} if compare and overrides else {WHAT_IF: scenario}
     simulated = _to_simulate(arms, replications, seed, cache)
-    exp = _run_compare(arms, replications, seed, cache)
+    exp = _run_compare(arms, replications, seed, cache, executor)
     summary, runs = _labelled(exp.summary), exp.runs
     if compare and not overrides:  # nothing changed: the base is the what-if (same runs, zero differences)
         summary = pd.concat([summary, summary.assign(scenario=BASE)], ignore_index=True)
@@ -324,10 +329,12 @@ def what_if(
     return result
 
 
-def _run_compare(arms: Mapping[str, Scenario], n: int, seed: int, cache: CacheLike) -> Experiment:
-    """The explorer's experiment: `simfunnel.compare` of the arms, serial and quiet, ``"base"`` the baseline."""
+def _run_compare(
+    arms: Mapping[str, Scenario], n: int, seed: int, cache: CacheLike, executor: ExecutorName | TaskExecutor
+) -> Experiment:
+    """The explorer's experiment: `simfunnel.compare` of the arms, quiet, ``"base"`` the baseline."""
     baseline = BASE if BASE in arms else WHAT_IF
-    return compare(dict(arms), n=n, seed=seed, baseline=baseline, executor="serial", progress=False, cache=cache)
+    return compare(dict(arms), n=n, seed=seed, baseline=baseline, executor=executor, progress=False, cache=cache)
 
 
 def _figures(w: WhatIf) -> dict[str, Figure]:
@@ -366,6 +373,7 @@ class ExplorerUI:
     cache: CacheLike = True
     last: WhatIf | None = None
     history: list[float] = field(default_factory=list)
+    executor: ExecutorName | TaskExecutor = "serial"
 
     def values(self) -> dict[str, Any]:
         """Current control values by control name."""
@@ -394,7 +402,12 @@ class ExplorerUI:
         if self.last is not None:
             self.last.close()
         self.last = what_if(
-            self.base, replications=self.replications, seed=self.seed, cache=self.cache, **self.arguments(**vals)
+            self.base,
+            replications=self.replications,
+            seed=self.seed,
+            cache=self.cache,
+            executor=self.executor,
+            **self.arguments(**vals),
         )
         self.history.append(self.last.seconds)
         return self.last
@@ -502,12 +515,14 @@ def explorer_widgets(
     cache: CacheLike = True,
     manual: bool = False,
     run: bool = True,
+    executor: ExecutorName | TaskExecutor = "serial",
 ) -> ExplorerUI:
     """ipywidgets controls for `what_if` on ``base``: a toggle per lever between its siloed and aligned value
     (from the ``siloed``/``aligned`` scenarios, default the shipped presets), a sales-reps slider, one weight
     slider per budget item (renormalised to shares summing to 1, shown beneath), a market-size slider. Sliders
     have ``continuous_update=False``; with ``manual=True`` nothing runs until "Run" is pressed (``run=True``:
-    one first update at once). Display the returned `ExplorerUI` in a notebook cell."""
+    one first update at once). ``executor``: as for `what_if` (``"processes"``: warm workers, faster updates on
+    a multi-core machine). Display the returned `ExplorerUI` in a notebook cell."""
     try:
         import ipywidgets as W
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -518,7 +533,7 @@ def explorer_widgets(
     share_controls, shares_note = _share_controls(W, base)
     controls = {**lever_controls, **capacity, **share_controls}
     output = W.Output()
-    ui = ExplorerUI(base, None, controls, output, lever_values, replications, seed, cache)
+    ui = ExplorerUI(base, None, controls, output, lever_values, replications, seed, cache, executor=executor)
     tabs = W.Tab(
         children=[
             W.VBox(list(lever_controls.values())),

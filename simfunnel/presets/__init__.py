@@ -16,7 +16,7 @@ from simfunnel.errors import ScenarioError
 PREFIX = "preset:"
 """Prefix that makes `load_scenario` read a shipped preset instead of a file path."""
 
-__all__ = ["PREFIX", "is_preset", "list_presets", "preset_description", "preset_dir", "preset_path"]
+__all__ = ["PREFIX", "is_preset", "list_presets", "preset_description", "preset_dir", "preset_path", "resolve"]
 
 
 def preset_dir() -> Path:
@@ -31,7 +31,7 @@ def list_presets() -> list[str]:
 
 def is_preset(spec: str | Path) -> bool:
     """True when ``spec`` names a shipped preset (``preset:NAME``) rather than a file."""
-    return isinstance(spec, str) and spec.startswith(PREFIX)
+    return str(spec).startswith(PREFIX)
 
 
 def preset_path(spec: str) -> Path:
@@ -49,3 +49,11 @@ def preset_description(name: str) -> str:
     """The one-line `description` a preset declares (its own file, not what it extends)."""
     with preset_path(name).open("rb") as fh:
         return str(tomllib.load(fh).get("description", ""))
+
+
+def resolve(spec: str | Path, relative_to: Path | None = None) -> Path:
+    """The file a scenario reference names: ``preset:NAME`` -> the shipped preset; anything else a path (taken
+    relative to the folder ``relative_to`` when given, as `extends` is)."""
+    if is_preset(spec):
+        return preset_path(str(spec))
+    return Path(spec) if relative_to is None else relative_to / spec

@@ -127,15 +127,17 @@ def build_report_info(
     store = resolve_cache(cache)
     runs = ReportRuns(scns, files, baseline, n)  # simulate_report fills in the results
     timings: dict[str, float] = {}
-    background = validation and not (executor == "serial" or getattr(executor, "name", "") == "serial")
-    checks = ModelChecks(0, store, background) if validation else None
+    checks = None
     try:
         with executor_scope(executor, workers=workers, address=address, progress=progress) as ex:
+            if validation:  # first in the queue: the longest single job, run alongside the simulations
+                background = ex.name != "serial"
+                checks = ModelChecks(0, store, background, submit=getattr(ex, "submit", None))
             simulate_report(runs, ex, seed=seed, store=store, attribution=attribution, attribution_n=attr_n,
                             permutations=permutations, metric=attribution_metric, timings=timings)  # fmt: skip
-        if checks is not None:
-            runs.checks = checks.table()
-            timings["validation"] = time.perf_counter() - t_start  # ran alongside the simulations
+            if checks is not None:
+                runs.checks = checks.table()
+                timings["validation"] = time.perf_counter() - t_start  # ran alongside the simulations
     finally:
         if checks is not None:
             checks.close()

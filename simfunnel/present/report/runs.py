@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simfunnel.experiments import Attribution, Experiment, attribute, child_seed, compare, root_seed
-from simfunnel.experiments.executors import TaskExecutor
+from simfunnel.experiments.executors import TaskExecutor, flatten_summary
 from simfunnel.scenario import Scenario, load_scenario
 from simfunnel.vocabulary import LEVER_GROUPS, LEVERS
 
@@ -154,10 +154,13 @@ def simulate_report(
     metric: str,
     timings: dict[str, float],
 ) -> None:
-    """Run the comparison and (when two scenarios differ in their organisation and ``attribution`` is not
-    ``"off"``) the attribution on the open executor ``ex``, then the representative runs; fills ``runs``."""
-    from simfunnel.simulate import simulate
-
+    """Run the representative runs (replication 0 in full; with a cache they are stored and the comparison reuses
+    them), the comparison and (when two scenarios differ in their organisation and ``attribution`` is not
+    ``"off"``) the attribution on the open executor ``ex``; fills ``runs``."""
+    root = root_seed(seed)
+    t0 = time.perf_counter()
+    representative = _start_representative(ex, runs.scenarios, root, store)
+    timings["representative_runs"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     runs.experiment = compare(runs.scenarios, n=runs.n, seed=seed, baseline=runs.baseline, executor=ex, cache=store)
     timings["compare"] = time.perf_counter() - t0
@@ -178,9 +181,47 @@ def simulate_report(
             )
         timings["attribution"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    root = root_seed(seed)
-    runs.representative = {x: simulate(runs.scenarios[x], child_seed(root, 0)) for x in names}
-    timings["representative_runs"] = time.perf_counter() - t0
+    runs.representative = {x: _result_or_run(representative[x], runs.scenarios[x], root) for x in names}
+    timings["representative_runs"] += time.perf_counter() - t0
+
+
+def _start_representative(
+    ex: TaskExecutor, scenarios: Mapping[str, Scenario], root: np.random.SeedSequence, store: Any
+) -> dict[str, Any]:
+    """Replication 0 of each scenario in full (the figures need its tables), as a Future on the executor's
+    workers when it takes side jobs (`ProcessExecutor.submit`), else None (run later, here). With a result cache
+    they are finished first and their summaries stored, so the comparison reuses them instead of running them
+    again; the results are then returned instead of Futures."""
+    from simfunnel.simulate import simulate
+
+    submit = getattr(ex, "submit", None)
+    jobs = {x: submit(simulate, sc, child_seed(root, 0)) if submit else None for x, sc in scenarios.items()}
+    if store is None:
+        return jobs
+    done = {x: _result_or_run(job, scenarios[x], root) for x, job in jobs.items()}
+    for x, result in done.items():
+        seed = child_seed(root, 0)
+        try:
+            if store.get_summary(scenarios[x], seed) is None:
+                store.put_summary(scenarios[x], seed, flatten_summary(result.summary))
+        except (OSError, TypeError, ValueError):  # a read-only cache: the comparison simply runs it again
+            pass
+    return done
+
+
+def _result_or_run(job: Any, scenario: Scenario, root: np.random.SeedSequence) -> Any:
+    """A representative run: ``job`` itself when it is a finished run, the result of a Future (run on a worker),
+    else simulated here."""
+    from simfunnel.simulate import simulate
+
+    if hasattr(job, "summary"):
+        return job
+    if job is not None:
+        try:
+            return job.result()
+        except Exception:  # noqa: BLE001, S110 - e.g. a broken pool: run it here instead
+            pass
+    return simulate(scenario, child_seed(root, 0))
 
 
 # ============================================================================================== model checks
@@ -211,10 +252,11 @@ def run_checks_records(seed: int) -> list[dict[str, Any]] | str:
 
 
 class ModelChecks:
-    """The quick model checks of `simfunnel.validation`: from the cache, else run - in a background process
-    (alongside the simulations, when ``background``) or here - and stored in the cache."""
+    """The quick model checks of `simfunnel.validation`: from the cache, else run - on the report's workers
+    (``submit``: an executor's `submit`, so the checks share the warm pool with the simulations), in a background
+    process of their own (``background``), or here - and stored in the cache."""
 
-    def __init__(self, seed: int, store: Any, background: bool) -> None:
+    def __init__(self, seed: int, store: Any, background: bool, submit: Any = None) -> None:
         self.seed, self.store = seed, store
         self.key = _validation_key()
         self.result: list[dict[str, Any]] | str | None = None
@@ -228,7 +270,9 @@ class ModelChecks:
             if isinstance(got, list):
                 self.result = got
                 return
-        if background:
+        if submit is not None:
+            self._future = submit(run_checks_records, seed)
+        elif background:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from simfunnel.presets import resolve
 from simfunnel.scenario import Scenario
 from simfunnel.vocabulary import LEVERS
 
@@ -171,7 +172,7 @@ def _extends_chain(path: Path) -> list[Path]:
                 parent = tomllib.load(fh).get("extends")
         except (OSError, tomllib.TOMLDecodeError):
             break
-        current = current.parent / parent if isinstance(parent, str) else None
+        current = resolve(parent, relative_to=current.parent) if isinstance(parent, str) else None
     return chain
 
 
@@ -179,7 +180,7 @@ def field_sources(path: str | os.PathLike) -> dict[str, FieldComment]:
     """`toml_field_comments` of a scenario file merged over the files it ``extends`` (the file that sets a
     field last wins)."""
     merged: dict[str, FieldComment] = {}
-    for p in reversed(_extends_chain(Path(path))):
+    for p in reversed(_extends_chain(resolve(path))):
         merged.update(toml_field_comments(p))
     return merged
 

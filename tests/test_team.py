@@ -161,3 +161,31 @@ def test_hiring_step_lowers_waits_after_not_before():
     before, after = numbers["before"], numbers["after"]
     assert before[1] <= 0.0 <= before[2]  # no effect before the date (the runs are identical up to it)
     assert after[2] < 0.0  # waits fall after it
+
+
+def test_a_changing_team_leaves_no_cycle_holding_the_world(base):
+    """As tests/test_memory.py: with a plan, attrition, roles and deal ownership the run is freed at once."""
+    import gc
+    import weakref
+
+    short = {"simulation.horizon_days": 120, "market.buyers_per_year": 1500, "sales.deal_ownership": True}
+    plans = {"marketing.budget_plan": [{"day": 30, "budget_per_year": 2e6}]}
+    roles = {
+        "sales.roles": {
+            "sdr": {"reps": 2, "rep_cost_per_year": 1.0, "headcount_plan": [{"day": 50, "reps": 3}]},
+            "ae": {"reps": 3, "rep_cost_per_year": 1.0, "attrition_per_year": 3.0},
+        }
+    }
+    for extra in ({"sales.attrition_per_year": 3.0, **plans}, roles):
+        refs: list[weakref.ref] = []
+        was_enabled = gc.isenabled()
+        gc.collect()
+        gc.disable()
+        try:
+            simulate(
+                base.with_overrides({**short, **extra}), 1, probe=lambda world, r=refs: r.append(weakref.ref(world))
+            )
+            assert refs[0]() is None
+        finally:
+            if was_enabled:
+                gc.enable()

@@ -54,7 +54,8 @@ class Team:
     """Rep records by id (hire day, leaving day, skill, whether it ramps up, role, cost) and the staffing events."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
+        # no reference to the World itself: a finished run's memory is freed without a garbage collection
+        self.env, self.handoff, self.warmup = world.env, world.handoff, world.warmup
         self.units = team_units(world)
         self.varies = world.model_scenario.sales.roles is not None or any(
             u.steps or u.spec.attrition_per_year > 0 for u in self.units
@@ -87,7 +88,7 @@ class Team:
 
     def start(self) -> None:
         """Schedule the plans' steps and the initial reps' leaving days."""
-        env, offset = self.world.env, self.world.warmup
+        env, offset = self.env, self.warmup
         for unit in self.units:
             for day, reps in unit.steps:
                 t = day + offset
@@ -113,12 +114,12 @@ class Team:
         rate = self.unit_of[rep].spec.attrition_per_year
         if rate > 0:
             stay = float(self.rng.exponential(365.0 / rate))
-            self.world.env.timeout(stay).callbacks.append(lambda _ev: self.leave(rep, replace=True))
+            self.env.timeout(stay).callbacks.append(lambda _ev: self.leave(rep, replace=True))
 
     def hire(self, unit: Unit | None = None) -> int:
         """A new rep joins `unit` (default: the front pool) now, ramping up, and starts taking work."""
         unit = self.units[0] if unit is None else unit
-        rep = self._enrol(unit, self.world.env.now, ramps=True)
+        rep = self._enrol(unit, self.env.now, ramps=True)
         unit.pool.add(rep)
         self._schedule_leaving(rep)
         self._headcount_changed()
@@ -129,7 +130,7 @@ class Team:
         unit = self.unit_of[rep]
         if rep not in unit.active:
             return  # already let go by a plan cut
-        env = self.world.env
+        env = self.env
         unit.active.remove(rep)
         self.left[rep] = env.now
         unit.pool.remove(rep)
@@ -158,7 +159,7 @@ class Team:
 
     def _headcount_changed(self) -> None:
         # open leads per rep of the follow-up model: the front pool's reps employed now
-        self.world.handoff.reps = max(1, len(self.units[0].active))
+        self.handoff.reps = max(1, len(self.units[0].active))
 
     def employed(self, rep: int) -> bool:
         """Whether rep `rep` still works here."""

@@ -64,6 +64,7 @@ BUYER_COLUMNS: dict[str, type | str] = {
     "revenue": float,
     "rep_hours": float,
     "wasted_hours": float,
+    "owner": np.int32,
 }
 ZERO_FILLED = ("revenue", "rep_hours", "wasted_hours")
 
@@ -81,7 +82,7 @@ class BuyerTable:
     def _empty(name: str, dtype: type | str, size: int) -> np.ndarray:
         if dtype is float:
             return np.full(size, 0.0 if name in ZERO_FILLED else NAN)
-        fill = PENDING if name in ("terminal", "channel") else 0
+        fill = PENDING if name in ("terminal", "channel", "owner") else 0
         return np.full(size, fill, dtype=dtype)
 
     def reserve(self, extra: int) -> None:
@@ -138,6 +139,44 @@ class Ledger:
     budget_expected: float = 0.0
     rep_cost: float = 0.0
     sim_events: int = 0
+    # the team: per rep id, hire day, leaving day (NaN: still employed), skill (logit units)
+    rep_hired: list[float] = field(default_factory=list)
+    rep_left: list[float] = field(default_factory=list)
+    rep_skill: list[float] = field(default_factory=list)
+    rep_cost_rate: list[float] = field(default_factory=list)  # currency/year
+    rep_role: list[int] = field(default_factory=list)  # code in simfunnel.model.team.ROLES
+    staffing_varies: bool = False  # a changing headcount or role pools: costs and capacity follow the records
+
+    def record_team(
+        self,
+        hired: list[float],
+        left: list[float],
+        skill: list[float],
+        varies: bool,
+        cost: list[float],
+        role: list[int],
+    ) -> None:
+        """Keep the team's records (`simfunnel.model.team.Team`) for costs, capacity and `RunResult.reps`."""
+        self.rep_hired, self.rep_left, self.rep_skill = list(hired), list(left), list(skill)
+        self.rep_cost_rate, self.rep_role = list(cost), list(role)
+        self.staffing_varies = varies
+
+    def rep_cost_over(self, lo: float, hi: float) -> float:
+        """The reps' cost over [lo, hi] from the records: each rep's cost rate x its days employed in it / 365."""
+        return sum(self.rep_cost_rate[rep] * (b - a) for rep, a, b in self.rep_spans(lo, hi)) / 365.0
+
+    def rep_spans(self, lo: float, hi: float) -> list[tuple[int, float, float]]:
+        """(rep, from, to) of every rep employed for part of [lo, hi]: the overlap of its employment with it."""
+        out = []
+        for rep, (a, b) in enumerate(zip(self.rep_hired, self.rep_left, strict=True)):
+            a, b = max(a, lo), min(hi if b != b else b, hi)
+            if b > a:
+                out.append((rep, a, b))
+        return out
+
+    def rep_days(self, lo: float, hi: float) -> float:
+        """Rep-days employed in [lo, hi] (the headcount's integral over time)."""
+        return sum(b - a for _, a, b in self.rep_spans(lo, hi))
 
     def activity(self, rep: int, start: float, end: float, hours: float, kind: int, buyer: int) -> None:
         self.act_rep.append(rep)
@@ -167,6 +206,8 @@ class Ledger:
 
     def window_rep_cost(self) -> float:
         """The reps' cost over the window [start, horizon] (`rep_cost` is the whole run's)."""
+        if self.staffing_varies:
+            return self.rep_cost_over(self.start, self.horizon)
         if not self.start:
             return self.rep_cost
         return self.rep_cost * (self.horizon - self.start) / self.horizon
@@ -236,6 +277,16 @@ class Ledger:
         if len(acts["start"]) and ((acts["end"] < acts["start"]).any()):
             raise ConservationError("an activity ends before it starts")
         self._check_rep_hours(b, acts)
+        self._check_employment(acts)
+
+    def _check_employment(self, acts: dict[str, np.ndarray]) -> None:
+        """Every activity was started by a rep employed at the time (a leaver only finishes its current one)."""
+        if not self.staffing_varies or not len(acts["rep"]):
+            return
+        hired = np.asarray(self.rep_hired, dtype=float)[acts["rep"]]
+        left = np.asarray(self.rep_left, dtype=float)[acts["rep"]]
+        if (acts["start"] < hired - 1e-9).any() or (acts["start"] > left + 1e-9).any():
+            raise ConservationError("a rep activity started before the rep was hired or after it left")
 
     def _check_rep_hours(self, b: dict[str, np.ndarray], acts: dict[str, np.ndarray]) -> None:
         """Every rep hour belongs to a buyer (its rep_hours, contacts and first contact agree with its activities)

@@ -52,6 +52,8 @@ from simfunnel.ledger import (
 )
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.marketing import effective_shares
+from simfunnel.model.plans import budget_steps, plan_integral
+from simfunnel.model.team import ROLES
 from simfunnel.scenario import NON_CHANNEL_SHARES, Scenario
 
 SUMMARY_KEYS = (
@@ -127,7 +129,7 @@ def summary(
     rep_rev = float(pur["amount"][pur["repeat"] & booked].sum())
     revenue = new_rev + rep_rev
     spend = float(sum(ledger.window_spend().values())) if whole else marketing_spend_between(ledger, scenario, lo, hi)
-    rep_cost = ledger.window_rep_cost() if whole else rep_cost_between(scenario, lo, hi)
+    rep_cost = ledger.window_rep_cost() if whole else rep_cost_between(scenario, lo, hi, ledger)
     margin = scenario.money.gross_margin
     won_mask = (term == WON) & inside(b["close_day"])
     won = int(won_mask.sum())
@@ -235,12 +237,36 @@ def marketing_spend_between(ledger: Ledger, scenario: Scenario, lo: float, hi: f
     acquisition = sum(v for k, v in shares.items() if k not in NON_CHANNEL_SHARES)
     stop = ledger.start + scenario.marketing.acquisition_stop_day
     stopped = max(0.0, hi - max(lo, min(hi, stop)))
+    if scenario.marketing.budget_plan:  # plan days count from the start of the horizon (`ledger.start`)
+        steps, S = budget_steps(scenario.marketing), ledger.start
+        total = plan_integral(steps, budget, lo - S, hi - S)
+        after_stop = plan_integral(steps, budget, max(lo, min(hi, stop)) - S, hi - S)
+        return (total * sum(shares.values()) - after_stop * acquisition) / 365.0
     return budget * sum(shares.values()) * (hi - lo) / 365.0 - budget * acquisition * stopped / 365.0
 
 
-def rep_cost_between(scenario: Scenario, lo: float, hi: float) -> float:
-    """The reps' cost over [lo, hi] days."""
+def rep_cost_between(scenario: Scenario, lo: float, hi: float, ledger: Ledger | None = None) -> float:
+    """The reps' cost over [lo, hi] days (with a changing team, `ledger`'s rep records: the headcount over time)."""
+    if ledger is not None and ledger.staffing_varies:
+        return ledger.rep_cost_over(lo, hi)
     return scenario.sales.reps * scenario.sales.rep_cost_per_year * (hi - lo) / 365.0
+
+
+def available_hours(ledger: Ledger, scenario: Scenario, cal: WorkCalendar, lo: float, hi: float) -> float:
+    """The reps' working hours in [lo, hi]: headcount x calendar, or, with a changing team, each rep's working
+    hours while employed."""
+    if ledger.staffing_varies:
+        cals = role_calendars(scenario, cal)
+        return sum(cals[ledger.rep_role[rep]].working_hours(a, b) for rep, a, b in ledger.rep_spans(lo, hi))
+    return scenario.sales.reps * cal.working_hours(lo, hi)
+
+
+def role_calendars(scenario: Scenario, cal: WorkCalendar) -> tuple[WorkCalendar, ...]:
+    """The working calendar by role code (`simfunnel.model.team.ROLES`): `cal` for one pool, then SDRs', AEs'."""
+    roles = scenario.sales.roles
+    if roles is None:
+        return (cal, cal, cal)
+    return (cal, WorkCalendar(roles.sdr.calendar), WorkCalendar(roles.ae.calendar))
 
 
 def rep_utilization(ledger: Ledger, scenario: Scenario, window: tuple[float, float] | None = None) -> float:
@@ -254,7 +280,7 @@ def rep_utilization(ledger: Ledger, scenario: Scenario, window: tuple[float, flo
     across = ~inside & (acts["end"] > lo) & (acts["start"] < H)
     for s, e in zip(acts["start"][across].tolist(), acts["end"][across].tolist(), strict=True):
         busy += cal.working_hours(max(s, lo), min(e, H))
-    available = scenario.sales.reps * cal.working_hours(lo, H)
+    available = available_hours(ledger, scenario, cal, lo, H)
     return busy / available if available else math.nan
 
 
@@ -362,7 +388,7 @@ def timeseries_frame(ledger: Ledger, scenario: Scenario, bin_days: float = 7.0) 
     acts = ledger.activities()
     cal = WorkCalendar(scenario.sales.calendar)
     available = np.array(
-        [scenario.sales.reps * cal.working_hours(lo, min(hi, H)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        [available_hours(ledger, scenario, cal, lo, min(hi, H)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     )
     busy = binned(acts["start"], acts["hours"])
     cs = np.asarray(ledger.cust_start, dtype=float)
@@ -385,9 +411,45 @@ def timeseries_frame(ledger: Ledger, scenario: Scenario, bin_days: float = 7.0) 
     )
 
 
+def reps_frame(ledger: Ledger, scenario: Scenario) -> pd.DataFrame:
+    """One row per rep employed in the measured window: hire and leaving day (days since the start of the horizon;
+    NaN: still employed), skill (logit units), deals won as owner, activity hours and utilisation in the window."""
+    lo, hi = ledger.start, ledger.horizon
+    n = len(ledger.rep_hired)
+    if n == 0:  # a ledger built by hand: the scenario's fixed team
+        n = scenario.sales.reps
+        ledger.record_team([0.0] * n, [math.nan] * n, [0.0] * n, False, [scenario.sales.rep_cost_per_year] * n, [0] * n)
+    b = ledger.buyers.trimmed()
+    won = (b["terminal"] == WON) & in_window(b["close_day"], lo, hi, True) & (b["owner"] >= 0)
+    acts = ledger.activities()
+    inside = (acts["end"] > lo) & (acts["start"] < hi)
+    cal = WorkCalendar(scenario.sales.calendar)
+    hours = np.bincount(acts["rep"][inside], weights=acts["hours"][inside], minlength=n)[:n]
+    available = np.zeros(n)
+    cals = role_calendars(scenario, cal)
+    for rep, a, e in ledger.rep_spans(lo, hi):
+        available[rep] = cals[ledger.rep_role[rep]].working_hours(a, e)
+    spans = {rep for rep, _, _ in ledger.rep_spans(lo, hi)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(available > 0, hours / available, np.nan)
+    df = pd.DataFrame(
+        {
+            "rep": np.arange(n),
+            "role": np.array(ROLES, dtype=object)[np.asarray(ledger.rep_role, dtype=int)].astype(str),
+            "hired_day": np.asarray(ledger.rep_hired, dtype=float) - lo,
+            "left_day": np.asarray(ledger.rep_left, dtype=float) - lo,
+            "skill": np.asarray(ledger.rep_skill, dtype=float),
+            "won": np.bincount(b["owner"][won], minlength=n)[:n].astype(int),
+            "hours": hours,
+            "utilization": util,
+        }
+    )
+    return df[df["rep"].isin(spans)].reset_index(drop=True)
+
+
 def activities_frame(ledger: Ledger) -> pd.DataFrame:
     """Every rep activity ending in the measured window: rep, start and end (days since the start of the horizon;
-    negative in the warm-up), working hours, kind and buyer (-1: a check-in)."""
+    negative in the warm-up), working hours, kind, buyer (-1: a check-in) and the rep's role."""
     from simfunnel.ledger import ACTIVITY_KINDS
 
     a = ledger.activities()
@@ -399,4 +461,6 @@ def activities_frame(ledger: Ledger) -> pd.DataFrame:
     df = pd.DataFrame(a)
     df["kind"] = np.array(ACTIVITY_KINDS, dtype=object)[a["kind"]]
     df["kind"] = df["kind"].astype("str")
+    if ledger.rep_role:  # the role of the rep who did it (`simfunnel.model.team.ROLES`)
+        df["role"] = np.array(ROLES, dtype=object)[np.asarray(ledger.rep_role, dtype=int)[a["rep"]]].astype(str)
     return df

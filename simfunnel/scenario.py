@@ -29,9 +29,12 @@ from simfunnel.distributions import (
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
 from simfunnel.presets import resolve
+from simfunnel.schema.calendar import Calendar
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
+from simfunnel.schema.roles import Roles
 from simfunnel.schema.scoring import Scoring
+from simfunnel.schema.team import BudgetStep, Staffing, check_plan
 from simfunnel.schema.uncertainty import UncertainInput, check_uncertainty
 
 __all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
@@ -148,6 +151,9 @@ class Marketing(_Section):
     """One annual budget split over channels, nurture, retention and training; the funnel before sales."""
 
     budget_per_year: float = Field(ge=0, description="Total marketing budget, currency/year.")
+    budget_plan: tuple[BudgetStep, ...] = Field(
+        (), description="Budget steps {day, budget_per_year}; before the first, budget_per_year (empty: constant)."
+    )
     shares: dict[str, float] = Field(
         description="Budget shares by channel name and 'nurture', 'retention', 'training'; sum to 1."
     )
@@ -184,6 +190,7 @@ class Marketing(_Section):
 
     @model_validator(mode="after")
     def _shares_match_channels(self) -> Marketing:
+        check_plan(self.budget_plan, "budget_plan")
         expected = set(self.channels) | set(NON_CHANNEL_SHARES)
         missing = sorted(expected - set(self.shares))
         unknown = sorted(set(self.shares) - expected)
@@ -203,33 +210,6 @@ class Marketing(_Section):
         total = sum(self.shares.values())
         if abs(total - 1.0) > 1e-6:
             raise FieldValueError("shares", f"shares must sum to 1, they sum to {total:.6g}")
-        return self
-
-
-class Calendar(_Section):
-    """When reps work. Day 0 of the simulation is a Monday."""
-
-    enabled: bool = Field(True, description="Off: reps work around the clock (for M/M/c validation).")
-    workdays: tuple[int, ...] = Field((0, 1, 2, 3, 4), description="Weekdays worked, 0 = Monday .. 6 = Sunday.")
-    start_hour: float = Field(9.0, ge=0, lt=24, description="Hour the working day starts.")
-    hours_per_day: float = Field(8.0, gt=0, le=24, description="Selling hours per working day.")
-
-    @model_validator(mode="after")
-    def _valid_days(self) -> Calendar:
-        if (
-            not self.workdays
-            or any(d not in range(7) for d in self.workdays)
-            or len(set(self.workdays)) != len(self.workdays)
-        ):
-            raise FieldValueError(
-                "workdays", f"must be distinct integers 0..6 (0 = Monday), at least one; got {list(self.workdays)}"
-            )
-        if self.start_hour + self.hours_per_day > 24:
-            raise FieldValueError(
-                "hours_per_day",
-                f"start_hour + hours_per_day must be <= 24 (the working day ends by midnight), "
-                f"got {self.start_hour:g} + {self.hours_per_day:g}",
-            )
         return self
 
 
@@ -266,7 +246,7 @@ class WinModel(_Section):
     intent: float = Field(2.0, description="Logit per unit of buyer intent (centred on the market's mean intent).")
 
 
-class Sales(_Section):
+class Sales(_Section, Staffing):
     """The rep pool, its calendar and queue, activity durations (hours) and the deal model."""
 
     reps: int = Field(ge=1, le=10_000, description="Number of sales reps.")
@@ -288,6 +268,17 @@ class Sales(_Section):
         default_factory=lambda: HillCurve(max_effect=1.0, half_saturation=5_000.0),
         description="Skill uplift (logit units) as a function of training spend per rep per year.",
     )
+    roles: Roles | None = Field(None, description="SDR and account-executive pools (none: one pool of reps).")
+    deal_ownership: bool = Field(False, description="A deal's later steps wait for the rep who took its first step.")
+
+    @model_validator(mode="after")
+    def _roles_own_staffing(self) -> Sales:
+        changed = [f for f, info in Staffing.model_fields.items() if getattr(self, f) != info.default]
+        if self.roles is not None and changed:
+            raise FieldValueError(
+                "roles", f"with roles each pool has its own staffing fields; set them in sales.roles.sdr/ae: {changed}"
+            )
+        return self
 
 
 class Retention(_Section):

@@ -28,7 +28,7 @@ from simfunnel.scenario import Scenario
 @dataclass
 class RunResult:
     """One run: `.summary` (KPIs), `.buyers` (one row per buyer), `.timeseries` (weekly), `.channels`
-    (attribution) and `.activities` (rep work), the last four built on first access; `.by_year()` (KPIs per year).
+    (attribution), `.activities` (rep work) and `.reps` (per rep), the last five built on first access; `.by_year()` (KPIs per year).
     All of them cover the horizon after any warm-up (`simulation.warmup_days`); `.ledger`, the whole run."""
 
     scenario: Scenario
@@ -51,6 +51,11 @@ class RunResult:
     @cached_property
     def activities(self) -> pd.DataFrame:
         return metrics.activities_frame(self.ledger)
+
+    @cached_property
+    def reps(self) -> pd.DataFrame:
+        """One row per rep employed in the window: hire/leaving day, skill, deals won, hours, utilisation."""
+        return metrics.reps_frame(self.ledger, self.scenario)
 
     @property
     def lost_by_reason(self) -> dict[str, float]:

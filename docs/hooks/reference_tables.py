@@ -152,6 +152,8 @@ def _type_name(ann: Any) -> str:
     if origin is dict:
         return "table: name -> number"
     if origin is tuple:
+        if args and _is_model(args[0]):
+            return "list of tables"
         return "list of integers"
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
         return "[distribution](#distributions)"
@@ -215,6 +217,17 @@ def scenario_rows(model: Any, prefix: str = "") -> list[tuple[str, ...]]:
         ann = info.annotation
         if _is_model(ann):
             rows.extend(scenario_rows(ann, path + "."))
+            continue
+        optional = [a for a in typing.get_args(ann) if a is not type(None)]
+        if type(None) in typing.get_args(ann) and len(optional) == 1 and _is_model(optional[0]):
+            desc = (info.description or "").replace("|", "\\|")
+            rows.append((f"`{path}`", "table (optional)", "", "(none)", "", desc))
+            rows.extend(scenario_rows(optional[0], path + "."))  # an optional section: its fields when given
+            continue
+        if typing.get_origin(ann) is tuple and typing.get_args(ann) and _is_model(typing.get_args(ann)[0]):
+            desc = (info.description or "").replace("|", "\\|")
+            rows.append((f"`{path}`", _type_name(ann), "", _default(info), "", desc))
+            rows.extend(scenario_rows(typing.get_args(ann)[0], path + "[]."))  # the fields of each list entry
             continue
         if typing.get_origin(ann) is dict and _is_model(typing.get_args(ann)[1]):
             rows.extend(scenario_rows(typing.get_args(ann)[1], path + ".<name>."))

@@ -66,6 +66,7 @@ class LeadProgress:
     knows_timeline: bool = False  # the rep has the buyer's stated timeline (context)
     deadline_estimate: float = math.nan  # the deadline the rep believes (nan: unknown)
     sla_due: float = math.nan  # the SLA deadline of a hand-raiser or referral (nan: no SLA)
+    rep: int = -1  # the rep of the latest finished call or sales step: the deal's owner (-1: none yet)
 
 
 __all__ = ["LEAD_FIELDS", "Lead", "LeadDraws", "LeadInfo", "LeadProgress"]

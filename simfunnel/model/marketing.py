@@ -9,6 +9,7 @@ import numpy as np
 from simfunnel.ledger import HAND_RAISE, MQL, NO_LEAD
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.market import ready_day
+from simfunnel.model.plans import budget_steps, plan_integral, plan_value
 from simfunnel.scenario import NON_CHANNEL_SHARES, Scenario
 
 
@@ -22,12 +23,18 @@ def effective_shares(scenario: Scenario) -> dict[str, float]:
     return shares
 
 
-def expected_spend(scenario: Scenario, horizon: float) -> float:
-    """Marketing spend over the horizon computed from the scenario alone (the conservation reference)."""
+def expected_spend(scenario: Scenario, horizon: float, offset: float = 0.0) -> float:
+    """Marketing spend over the run [0, horizon] computed from the scenario alone (the conservation reference);
+    `offset`: the warm-up, where the budget plan's day 0 falls in the run."""
     shares = effective_shares(scenario)
     budget = scenario.marketing.budget_per_year
     acquisition = sum(v for k, v in shares.items() if k not in NON_CHANNEL_SHARES)
     stopped_days = max(0.0, horizon - min(horizon, scenario.marketing.acquisition_stop_day))
+    if scenario.marketing.budget_plan:
+        steps, stop = budget_steps(scenario.marketing), min(horizon, scenario.marketing.acquisition_stop_day)
+        total = plan_integral(steps, budget, -offset, horizon - offset)
+        stopped = plan_integral(steps, budget, stop - offset, horizon - offset)
+        return (total * sum(shares.values()) - stopped * acquisition) / 365.0
     # sum(shares) is 1, or 0 when the whole budget is training and the training lever is off (nothing to spend)
     return budget * sum(shares.values()) * horizon / 365.0 - budget * acquisition * stopped_days / 365.0
 
@@ -35,7 +42,7 @@ def expected_spend(scenario: Scenario, horizon: float) -> float:
 class MarketingState:
     """Spend rates, what they buy (reach, nurture lift, retention, training) and the CRM's learning."""
 
-    def __init__(self, scenario: Scenario, calendar: WorkCalendar | None = None) -> None:
+    def __init__(self, scenario: Scenario, calendar: WorkCalendar | None = None, offset: float = 0.0) -> None:
         mk = scenario.marketing
         self.calendar = calendar if calendar is not None and calendar.enabled else None
         self.sc = scenario
@@ -43,7 +50,8 @@ class MarketingState:
         self.channels = [mk.channels[c] for c in self.channel_names]
         self.quality = np.array([c.quality for c in self.channels])
         shares = effective_shares(scenario)
-        self.budget = mk.budget_per_year
+        # the budget in force at the start of the run (`set_budget` moves it at a budget plan's steps)
+        self.budget = plan_value(budget_steps(mk), mk.budget_per_year, -offset)
         acq = sum(shares[c] for c in self.channel_names)
         self.acquisition_share = acq
         self.mix = np.array([shares[c] / acq if acq > 0 else 0.0 for c in self.channel_names])
@@ -77,6 +85,23 @@ class MarketingState:
         for item in NON_CHANNEL_SHARES:
             self.spent[item] += self.item_rate(item) * dt
         self._last_accrual = t
+
+    def schedule_budget_plan(self, env: object, offset: float) -> None:
+        """Schedule the budget plan's steps (plan days from the start of the horizon, at `offset` in the run)."""
+        steps = budget_steps(self.sc.marketing)
+        if not steps:
+            return
+        for day, budget in steps:
+            if day + offset > 0:
+                env.timeout(day + offset).callbacks.append(  # type: ignore[attr-defined]
+                    lambda ev, b=budget: self.set_budget(ev.env.now, b)
+                )
+
+    def set_budget(self, t: float, budget: float) -> None:
+        """From t on the budget is `budget` per year (spend so far booked at the old one)."""
+        self.accrue(t)
+        self.budget = budget
+        self._refresh()
 
     def stop_acquisition(self, t: float) -> None:
         self.accrue(t)

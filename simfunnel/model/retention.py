@@ -52,7 +52,7 @@ class CustomerDraws:
 def checkin_process(world: World, draws: CustomerDraws, checked: list[bool], need_day: float):
     """'Asking how it's going': a rep check-in some days after a sale (lowest queue priority). It counts only
     if it happens before the customer's next need; a stale one is skipped without using the rep."""
-    env, pool = world.env, world.pool
+    env, pool = world.env, world.ae_pool
     yield env.timeout(world.scenario.sales.checkin_delay_days)
     rep = pool.acquire_now()
     if rep < 0:
@@ -62,7 +62,7 @@ def checkin_process(world: World, draws: CustomerDraws, checked: list[bool], nee
         pool.release(rep)
         return
     hours = draws.checkin_hours()
-    end = world.calendar.finish(start, hours)
+    end = pool.calendar.finish(start, hours)
     yield env.timeout(end - start)
     pool.release(rep)
     world.ledger.activity(rep, start, end, hours, CHECKIN, -1)

@@ -19,14 +19,17 @@ if TYPE_CHECKING:
 
 
 class RepPool:
-    """`reps` identical reps. A request waits in a heap ordered by its key (the queue policy); reps only
-    start work while the calendar is open, and a process at every opening hands out the waiting work."""
+    """`reps` identical reps (ids `first_id`...). A request waits in a heap ordered by its key (the queue policy);
+    reps only start work while the calendar is open, and a process at every opening hands out the waiting work.
+    Work for one named rep (deal ownership) waits in that rep's own heap, merged with the shared one by key."""
 
-    def __init__(self, env: simpy.Environment, reps: int, calendar: WorkCalendar) -> None:
+    def __init__(self, env: simpy.Environment, reps: int, calendar: WorkCalendar, first_id: int = 0) -> None:
         self.env = env
         self.calendar = calendar
-        self.free = list(range(reps - 1, -1, -1))
+        self.free = list(range(first_id + reps - 1, first_id - 1, -1))
         self.queue: list[tuple[tuple, int, simpy.Event]] = []
+        self.owned: dict[int, list[tuple[tuple, int, simpy.Event]]] = {}  # rep -> work waiting for that rep
+        self.leaving: set[int] = set()  # busy reps who leave the pool when their current activity ends
         self._seq = 0
         if calendar.enabled:
             env.process(self._openings())
@@ -41,6 +44,24 @@ class RepPool:
             heapq.heappush(self.queue, (key, self._seq, event))
         return event
 
+    def request_rep(self, rep: int, key: tuple) -> simpy.Event:
+        """An event that fires with `rep` once that rep (the deal's owner) is free for this work."""
+        event = self.env.event()
+        if rep in self.free and self.calendar.is_open(self.env.now):
+            self.free.remove(rep)
+            event.succeed(rep)
+        else:
+            self._seq += 1
+            heapq.heappush(self.owned.setdefault(rep, []), (key, self._seq, event))
+        return event
+
+    def _next_for(self, rep: int) -> list | None:
+        """The heap holding `rep`'s next work: its own or the shared one, whichever top comes first."""
+        own = self.owned.get(rep)
+        if own and (not self.queue or own[0][:2] < self.queue[0][:2]):
+            return own
+        return self.queue or None
+
     def acquire_now(self) -> int:
         """A free rep's id if one can start right now (no event needed), else -1."""
         if self.free and self.calendar.is_open(self.env.now):
@@ -48,15 +69,45 @@ class RepPool:
         return -1
 
     def release(self, rep: int) -> None:
+        if self.leaving and rep in self.leaving:
+            self.leaving.discard(rep)
+            return
+        if self.owned:
+            heap = self._next_for(rep) if self.calendar.is_open(self.env.now) else None
+            if heap:
+                heapq.heappop(heap)[2].succeed(rep)
+            else:
+                self.free.append(rep)
+            return
         if self.queue and self.calendar.is_open(self.env.now):
             heapq.heappop(self.queue)[2].succeed(rep)
         else:
             self.free.append(rep)
 
+    def add(self, rep: int) -> None:
+        """A rep joins the pool (a hire): takes the first waiting work at once when the calendar is open."""
+        self.release(rep)
+
+    def remove(self, rep: int) -> None:
+        """A rep leaves the pool: at once when free, else when its current activity ends."""
+        if rep in self.free:
+            self.free.remove(rep)
+        else:
+            self.leaving.add(rep)
+        for item in self.owned.pop(rep, []):  # its deals go back to the shared queue
+            heapq.heappush(self.queue, item)
+
     def _openings(self):
         env, cal, queue, free = self.env, self.calendar, self.queue, self.free
         while True:
             yield env.timeout(cal.next_opening_after(env.now) - env.now)
+            if self.owned:
+                for rep in reversed(list(free)):
+                    heap = self._next_for(rep)
+                    if heap:
+                        free.remove(rep)
+                        heapq.heappop(heap)[2].succeed(rep)
+                continue
             while queue and free:
                 heapq.heappop(queue)[2].succeed(free.pop())
 
@@ -69,9 +120,11 @@ def win_probability(
     time_left_share: float,
     intent: float | None = None,
     knows_timeline: bool | None = None,
+    rep_skill: float = 0.0,
 ) -> float:
     """Logistic in fit, intent, readiness at contact, context known (the buyer's stated timeline; default: the
-    organisation passes context), rep skill (training) and time left. Intent defaults to the market's mean."""
+    organisation passes context), rep skill (training, and `rep_skill`: the closing rep's own skill, logit units,
+    `Team.skill_at`) and time left. Intent defaults to the market's mean."""
     win, market = world.scenario.sales.win, world.scenario.market
     mean_intent = market.intent_alpha / (market.intent_alpha + market.intent_beta)
     knows = world.handoff.context if knows_timeline is None else knows_timeline
@@ -84,6 +137,7 @@ def win_probability(
         + win.skill * world.skill_uplift
         + win.time_left * time_left_share
         + win.preference * lift
+        + rep_skill
     )
     return 1.0 / (1.0 + math.exp(-logit))
 
@@ -138,10 +192,11 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         progress.readiness_at_contact = r_contact
         outcome = contact_outcome(world, info, draws.u_engaged, start, r_contact)
         hours = draws.contact_hours + (draws.qualification_hours if outcome == WON else 0.0)
-        end = world.calendar.finish(start, hours)
+        end = pool.calendar.finish(start, hours)
         yield env.timeout(end - start)
         pool.release(rep)
         world.ledger.activity(rep, start, end, hours, CONTACT, i)
+        progress.rep = rep
         progress.rep_hours += hours
         h.learn_trust(outcome == WON)
         if outcome == WON:
@@ -169,12 +224,17 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
 
 
 def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
-    """A qualified lead's meetings and proposal (each a rep activity after a gap), then won or lost."""
-    env, pool, h = world.env, world.pool, world.handoff
+    """A qualified lead's meetings and proposal (each a rep activity after a gap; with roles, the account
+    executives' after the SDR-to-AE handoff; with deal ownership, all by the rep who took the first), then won
+    or lost."""
+    env, pool, h = world.env, world.ae_pool, world.handoff
     i, info, draws = lead
     deadline = info.deadline_day
     steps = [world.meeting_hours() for _ in range(world.scenario.sales.meetings)]
     steps.append(world.proposal_hours())
+    if world.roles is not None:
+        yield from ae_handoff(world, progress)
+    owner = -1
     for hours in steps:
         yield env.timeout(world.meeting_gap())
         if env.now >= deadline:
@@ -186,15 +246,24 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
             # 0-hour activity). `proposal_hours = { kind = "fixed", value = 0 }` and `meetings = 0` thus end the
             # sales cycle at qualification, as in the M/M/c reduction scenarios/mmc_validation.toml.
             continue
-        rep = pool.acquire_now()
-        if rep < 0:
+        if owner >= 0 and world.team.employed(owner):  # deal ownership: wait for the deal's own rep
             key = h.queue_key(env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due)
-            rep = yield pool.request(key)
+            rep = yield pool.request_rep(owner, key)
+        else:
+            rep = pool.acquire_now()
+            if rep < 0:
+                key = h.queue_key(
+                    env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due
+                )
+                rep = yield pool.request(key)
+            if world.scenario.sales.deal_ownership:
+                owner = rep
         start = env.now
-        end = world.calendar.finish(start, hours)
+        end = pool.calendar.finish(start, hours)
         yield env.timeout(end - start)
         pool.release(rep)
         world.ledger.activity(rep, start, end, hours, SALES_STEP, i)
+        progress.rep = rep
         progress.rep_hours += hours
         world.buyers.cols["rep_hours"][i] = progress.rep_hours
     now = env.now
@@ -210,12 +279,21 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
         (deadline - now) / process,
         draws.intent,
         progress.knows_timeline,
+        world.team.skill_at(progress.rep, now),
     )
     if draws.u_win < p:
         close_lead(world, i, progress, WON, now, info.value)
         world.start_customer(i, info.value, info.channel, first_need_in=None)
     else:
         close_lead(world, i, progress, LOST, now)
+
+
+def ae_handoff(world: World, progress: LeadProgress):
+    """The SDR-to-AE handoff of a qualified lead: a delay, and the buyer's stated timeline lost with a chance."""
+    roles = world.roles
+    yield world.env.timeout(world.ae_handoff_delay())
+    if world.u_roles() < roles.context_loss:
+        progress.knows_timeline = False
 
 
 def record_progress(world: World, i: int, progress: LeadProgress) -> None:
@@ -229,6 +307,7 @@ def record_progress(world: World, i: int, progress: LeadProgress) -> None:
     cols["sql_day"][i] = progress.sql_day
     cols["rep_hours"][i] = progress.rep_hours
     cols["wasted_hours"][i] = progress.wasted_hours
+    cols["owner"][i] = progress.rep
 
 
 def close_lead(world: World, i: int, progress: LeadProgress, state: int, day: float, revenue: float = 0.0) -> None:
@@ -250,6 +329,7 @@ __all__ = [
     "RepPool",
     "close_lead",
     "contact_outcome",
+    "ae_handoff",
     "contact_until_qualified",
     "lead_process",
     "record_progress",

@@ -16,6 +16,7 @@ from simfunnel.model.marketing import MarketingState, expected_spend
 from simfunnel.model.retention import spawn_referral, start_customer, start_initial_customers
 from simfunnel.model.sales import RepPool
 from simfunnel.model.streams import Buffered, mechanism_streams, root_sequence
+from simfunnel.model.team import ROLES_STREAM, Team, initial_headcount
 from simfunnel.scenario import Scenario
 
 STAGE_TIME_COLUMNS = (
@@ -59,12 +60,29 @@ class World:
         rng = mechanism_streams(self.root)
         self.rng = rng
         self.env = simpy.Environment()
-        self.calendar = WorkCalendar(sc.sales.calendar)
-        self.pool = RepPool(self.env, sc.sales.reps, self.calendar)
-        self.handoff = Handoff(sc, sc.sales.reps, self.calendar)
-        self.marketing = MarketingState(sc, self.calendar)
+        self.roles = roles = sc.sales.roles
+        """The SDR and AE pools' spec (None: one pool does everything)."""
+        if roles is None:
+            self.calendar = WorkCalendar(sc.sales.calendar)
+            reps0 = initial_headcount(sc.sales, self.warmup)
+            self.pool = RepPool(self.env, reps0, self.calendar)
+            self.ae_pool = self.pool
+            """The pool that works qualified deals and check-ins (the account executives; `pool` without roles)."""
+        else:
+            self.calendar = WorkCalendar(roles.sdr.calendar)
+            reps0 = roles.sdr.reps
+            self.pool = RepPool(self.env, reps0, self.calendar)
+            self.ae_pool = RepPool(self.env, roles.ae.reps, WorkCalendar(roles.ae.calendar), first_id=reps0)
+            g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.root.entropy,
+                                                                           spawn_key=(*self.root.spawn_key, ROLES_STREAM))))  # fmt: skip
+            self.ae_handoff_delay = Buffered(lambda k: roles.handoff_delay_days.sample(g, k))
+            self.u_roles = Buffered(lambda k: g.uniform(size=k))
+        self.handoff = Handoff(sc, reps0, self.calendar)
+        self.team = Team(self)
+        """The reps over time (hiring plan, attrition, skill, ramp-up)."""
+        self.marketing = MarketingState(sc, self.calendar, self.warmup)
         self.speed_to_lead = sc.marketing.speed_to_lead
-        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / sc.sales.reps)
+        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / len(self.team.active))
         # --- market: every in-market buyer of the horizon, drawn in bulk
         m = rng["market"]
         market = buyer_attributes(sc.market, arrival_days(sc.market, self.horizon, m), m)
@@ -179,6 +197,8 @@ class World:
         if sc.marketing.acquisition_stop_day < self.horizon:
             env.process(self._stop_acquisition(sc.marketing.acquisition_stop_day))
         start_initial_customers(self)
+        self.team.start()
+        self.marketing.schedule_budget_plan(env, self.warmup)
         if self.warmup > 0:
             env.timeout(self.warmup).callbacks.append(self._open_window)
         env.run(until=self.horizon)
@@ -210,7 +230,12 @@ class World:
         cols["terminal_day"][pending] = np.where(past, cols["deadline_day"], np.nan)[pending]
         led = self.ledger
         led.spend_by_item = dict(self.marketing.spent)
-        led.budget_expected = expected_spend(self.model_scenario, H)
-        led.rep_cost = self.scenario.sales.reps * self.scenario.sales.rep_cost_per_year * H / 365.0
+        led.budget_expected = expected_spend(self.model_scenario, H, self.warmup)
+        team = self.team
+        led.record_team(team.hired, team.left, team.skill, team.varies, team.cost, team.role)
+        if team.varies:
+            led.rep_cost = led.rep_cost_over(0.0, H)
+        else:
+            led.rep_cost = self.scenario.sales.reps * self.scenario.sales.rep_cost_per_year * H / 365.0
         eid = getattr(self.env, "_eid", None)
         led.sim_events = next(eid) if eid is not None else 0

@@ -6,25 +6,20 @@ Units: time in days unless a field name says hours; money in one currency; `_per
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic.fields import FieldInfo
+from pydantic import AllowInfNan, ConfigDict, Field, ValidationError, model_validator
 
 from simfunnel.distributions import (
-    DISTRIBUTION_KINDS,
     Distribution,
     Exponential,
     Fixed,
     FrozenModel,
-    Gamma,
     LogNormal,
-    Uniform,
 )
 from simfunnel.errors import FieldValueError, ScenarioError
 from simfunnel.plausibility import PlausibilityWarning, check_plausibility
@@ -32,6 +27,7 @@ from simfunnel.presets import resolve
 from simfunnel.schema.calendar import Calendar
 from simfunnel.schema.context import Context
 from simfunnel.schema.interactions import check_interactions
+from simfunnel.schema.messages import as_scenario_error, did_you_mean
 from simfunnel.schema.roles import Roles
 from simfunnel.schema.scoring import Scoring
 from simfunnel.schema.team import BudgetStep, Staffing, check_plan
@@ -45,14 +41,6 @@ MAX_EXPECTED_BUYERS = 5_000_000
 
 FloatOrInf = Annotated[float, AllowInfNan(True)]
 """A float where ``inf`` has a documented meaning ('never', 'no SLA'); NaN is still refused by the field's bound."""
-
-_DISTRIBUTIONS_BY_KIND: dict[str, type[BaseModel]] = {
-    "fixed": Fixed,
-    "exponential": Exponential,
-    "lognormal": LogNormal,
-    "gamma": Gamma,
-    "uniform": Uniform,
-}
 
 
 class _Section(FrozenModel):
@@ -310,9 +298,13 @@ class Organisation(_Section):
     """The alignment levers (docs/pages/model.md#organisation-levers), each its own field: switched one at a time."""
 
     mql_threshold: float = Field(ge=0, le=1, description="Lead score needed for an MQL.")
-    handoff: Literal["batch", "realtime"] = Field(description="MQLs go to sales on a list every batch_interval_days, or in real time.")
+    handoff: Literal["batch", "realtime"] = Field(
+        description="MQLs go to sales on a list every batch_interval_days, or in real time."
+    )
     batch_interval_days: float = Field(7.0, gt=0, le=365, description="Days between batch handoffs.")
-    pass_context: bool = Field(description="The buyer's stated timeline (an estimate, see [context]) passed to the rep at handoff.")
+    pass_context: bool = Field(
+        description="The buyer's stated timeline (an estimate, see [context]) passed to the rep at handoff."
+    )
     response_sla_hours: FloatOrInf = Field(
         description="Response target for hand-raisers and referrals, working hours (inf = no SLA): routed in real "
         "time, always followed up, the call planned within the SLA and served first when its deadline comes."
@@ -488,119 +480,4 @@ def _validate(data: dict[str, Any], source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _as_scenario_error(exc, data, source) from None
-
-
-def _as_scenario_error(exc: ValidationError, data: dict[str, Any], source: str) -> ScenarioError:
-    """Turn pydantic's first error into one message: file, dotted field, what is allowed (+ 'did you mean')."""
-    errors = exc.errors(include_url=False)
-    err = errors[0]
-    if err["type"] == "missing":
-        # A misspelt key shows up as 'missing' + 'extra': blame the misspelling, which gets a 'did you mean'.
-        parent = err["loc"][:-1]
-        err = next((e for e in errors if e["type"] == "extra_forbidden" and e["loc"][:-1] == parent), err)
-    raw_loc = list(err["loc"])
-    error = (err.get("ctx") or {}).get("error")
-    blamed = error.field.split(".") if isinstance(error, FieldValueError) else []
-    if err["type"] == "extra_forbidden":
-        loc, model, info = _walk(raw_loc[:-1])
-        loc.append(str(raw_loc[-1]))
-    else:
-        loc, model, info = _walk(raw_loc + blamed)
-    field = ".".join(loc)
-    msg = err["msg"]
-    value = err.get("input")
-    if isinstance(error, FieldValueError):
-        msg = error.message
-    elif err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(model, top=not loc[:-1])
-        hint = did_you_mean(loc[-1], allowed)
-        msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {hint!r}?" if hint else "")
-        if allowed:
-            msg += f" Allowed: {', '.join(sorted(allowed))}"
-    elif err["type"] == "missing":
-        msg = "required field is missing"
-        if info is not None and info.description:
-            msg += f" ({info.description})"
-    elif err["type"] == "union_tag_invalid":
-        msg = f"unknown distribution kind {_show(err.get('ctx', {}).get('tag'))}; allowed: {', '.join(DISTRIBUTION_KINDS)}"
-    elif err["type"] == "union_tag_not_found":
-        msg = f"a distribution needs kind = one of {', '.join(DISTRIBUTION_KINDS)}"
-    elif err["type"] in ("list_type", "tuple_type"):
-        msg = f"must be a list such as [0, 1, 2], got {_show(value)}"
-    elif err["type"] in ("model_type", "model_attributes_type", "dict_type"):
-        msg = f"must be a table (e.g. {{ key = value }} or a [section]), got {_show(value)}"
-    elif "[key]" in raw_loc:
-        msg = f"keys must be strings: {msg}"
-    else:
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if isinstance(value, (dict, BaseModel)):
-            msg += ", got a table"
-        elif "got" not in msg:
-            msg += f", got {_show(value)}"
-    more = exc.error_count() - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ScenarioError(source, field, msg)
-
-
-def did_you_mean(key: str, allowed: list[str]) -> str | None:
-    """The allowed name closest to a misspelt key (case-insensitive), if any is close."""
-    by_lower = {a.lower(): a for a in allowed}
-    hint = difflib.get_close_matches(key.lower(), list(by_lower), n=1)
-    return by_lower[hint[0]] if hint else None
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _walk(loc: list[Any]) -> tuple[list[str], Any, FieldInfo | None]:
-    """Follow a pydantic error location through the schema.
-
-    Returns the user-facing dotted parts (discriminated-union tags such as 'lognormal' dropped, dict keys such as
-    channel names kept), the model found at the end (for 'did you mean') and the last field's info."""
-    model: Any = Scenario
-    info: FieldInfo | None = None
-    in_dict = False
-    parts: list[str] = []
-    for part in loc:
-        if part == "[key]":
-            continue
-        if in_dict:  # a dict key, e.g. a channel name: the value model stays
-            parts.append(str(part))
-            in_dict = False
-            continue
-        if model is None and isinstance(part, str) and part in _DISTRIBUTIONS_BY_KIND:
-            model = _DISTRIBUTIONS_BY_KIND[part]  # the tag of a distribution union
-            continue
-        parts.append(str(part))
-        info = _field_of(model, part)
-        if info is None:
-            model = None
-            continue
-        ann = info.annotation
-        if get_origin(ann) is dict:
-            in_dict = True
-            ann = get_args(ann)[1]
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-    return parts, model, info
-
-
-def _field_of(model: Any, name: Any) -> FieldInfo | None:
-    fields = getattr(model, "model_fields", None) or {}
-    for field_name, info in fields.items():
-        if name in (field_name, info.alias):
-            return info
-    return None
-
-
-def _allowed_keys(model: Any, top: bool = False) -> list[str]:
-    """Field names allowed in a model, for the 'did you mean' hint."""
-    fields = getattr(model, "model_fields", None) or {}
-    keys = [f.alias or name for name, f in fields.items()]
-    if top:
-        keys.append("extends")
-    return keys
+        raise as_scenario_error(exc, source, root=Scenario) from None

@@ -179,7 +179,7 @@ def field_of_path(scenario: Scenario, path: str) -> tuple[Any, Any]:
 
     Raises `FieldValueError` blaming ``uncertainty`` for a path that does not exist (with a did-you-mean over
     the names allowed at the step that failed) or that does not end at a number."""
-    from simfunnel.scenario import did_you_mean
+    from simfunnel.schema.messages import did_you_mean
 
     node: Any = scenario
     info = None

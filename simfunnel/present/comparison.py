@@ -63,7 +63,8 @@ def _kpi_panel(ax: Any, stats: dict[str, Stats], metric: str, colors: Mapping[st
     lo_lim = min(0.0, np.nanmin(np.where(np.isfinite(lo), lo, m)))
     hi_lim = max(0.0, np.nanmax(np.where(np.isfinite(hi), hi, m)))
     pad = 0.16 * (hi_lim - lo_lim or span or 1.0)
-    ax.set_ylim(lo_lim - (pad if lo_lim < 0 else 0), hi_lim + (pad if hi_lim > 0 else 0))
+    bottom, top = lo_lim - (pad if lo_lim < 0 else 0), hi_lim + (pad if hi_lim > 0 else 0)
+    ax.set_ylim(bottom, top if top > bottom else bottom + pad)  # all zero (e.g. no too-early losses): 0..pad
     if lo_lim < 0 < hi_lim:
         ax.axhline(0, color="#222222", lw=1)
     many = len(names) > 3

@@ -3,7 +3,8 @@
 deal opened to closed (Kaplan-Meier, open deals right-censored at the export date), win rates by channel (Wilson)
 and conversion by lead age at first contact. Each with a 90 % interval and its data source.
 
-Day 0 of a calibrated scenario is the first day of the data (the day of the first lead)."""
+Day 0 of a calibrated scenario is the first day of the month of the first lead (a simulated export starts at day
+0 with an empty pipeline and its first leads some days later, so the month start matches it)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ MIN_SEASONAL_DAYS = 300
 
 
 def data_start(crm: CrmData) -> pd.Timestamp:
-    """Day 0 of the calibration: the day of the first lead."""
-    return pd.Timestamp(crm.leads["created"].min()).normalize()
+    """Day 0 of the calibration: the first day of the month of the first lead."""
+    return pd.Timestamp(crm.leads["created"].min()).to_period("M").to_timestamp()
 
 
 def span_days(crm: CrmData) -> float:

@@ -191,14 +191,21 @@ class LatentFit:
     notes: list[str] = field(default_factory=list)
 
 
-def _local_linear(u: np.ndarray, m: np.ndarray, obs: np.ndarray, sc: np.ndarray,
-                  weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Weighted linear regression of the scaled moments on the unit coordinates: intercept a, slopes B."""
+def _local_linear(u: np.ndarray, m: np.ndarray, obs: np.ndarray, sc: np.ndarray, weights: np.ndarray,
+                  significant: bool = False) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Weighted linear regression of the scaled moments on the unit coordinates: intercept a, slopes B. With
+    `significant` (the final round's Jacobian, for the intervals), a slope within 2 standard errors of zero (the regression's residual noise) is set to 0: a moment moves with a
+    parameter only where the design shows it beyond noise, so a parameter nothing moves is not identified."""
     x = np.column_stack([np.ones(len(u)), u])
     y = (m - obs) / sc
     sw = np.sqrt(weights)[:, None]
     coef, *_ = np.linalg.lstsq(x * sw, y * sw, rcond=None)
-    return coef[0], coef[1:].T  # a (k,), B (k, p)
+    dof = max(len(u) - x.shape[1], 1)
+    sigma2 = np.sum(weights[:, None] * (y - x @ coef) ** 2, axis=0) / dof
+    xtx_inv = np.linalg.pinv((x * weights[:, None]).T @ x)
+    se = np.sqrt(np.outer(np.diag(xtx_inv), sigma2))
+    slopes = (np.where(np.abs(coef) > 2 * se, coef, 0.0) if significant else coef)[1:]
+    return coef[0], slopes.T  # a (k,), B (k, p)
 
 
 def _solve(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -269,6 +276,18 @@ def _moment_weights(obs: np.ndarray, rep: np.ndarray, sc: np.ndarray) -> tuple[n
     return cov, w
 
 
+def sandwich(b: np.ndarray, w: np.ndarray, cov_m: np.ndarray, seeds: int) -> np.ndarray:
+    """Covariance of the estimate: (1 + 1/seeds) G S G', G = (B'WB)^-1 B'W, with each variance at least the
+    information bound's (B'WB)^-1 diagonal (so a direction the moments do not move - a parameter the data cannot
+    inform - gets a huge variance instead of the zero a pseudo-inverse would give)."""
+    bw = b.T * w
+    info_inv = np.linalg.inv(bw @ b + np.eye(b.shape[1]) * 1e-9)
+    g = info_inv @ bw
+    cov = (1.0 + 1.0 / seeds) * g @ cov_m @ g.T
+    floor = (1.0 + 1.0 / seeds) * np.diag(info_inv)
+    return cov + np.diag(np.clip(floor - np.diag(cov), 0.0, None))
+
+
 def fit_latent(observed: np.ndarray, target: Target, latents: list[Latent] | None = None,
                settings: FitSettings | None = None, *, seed: int = 0, workers: int = 1,
                progress: bool | None = None) -> LatentFit:  # fmt: skip
@@ -302,9 +321,7 @@ def fit_latent(observed: np.ndarray, target: Target, latents: list[Latent] | Non
     f.bar.close()
     cov_m, w = _moment_weights(obs, rep, sc)
     est = _solve(a, b, w)
-    bw = b.T * w
-    g = np.linalg.pinv(bw @ b) @ bw
-    cov_u = (1.0 + 1.0 / settings.seeds) * g @ cov_m @ g.T
+    cov_u = sandwich(_local_linear(u, m, o, sc, np.ones(len(u)), significant=True)[1], w, cov_m, settings.seeds)
     fitted = pd.Series(np.where(use, obs + sc * (a + b @ est), np.nan), index=list(MOMENTS))
     return _result(latents, est, cov_u, obs, fitted, settings, seed)
 
@@ -331,7 +348,6 @@ def _result(latents: list[Latent], est: np.ndarray, cov_u: np.ndarray, obs: np.n
                      fitted=fitted, u=est, cov=cov_u, runs=settings.runs(), notes=notes)  # fmt: skip
 
 
-
 __all__ = [
     "IDENTIFIED_RATIO",
     "FitSettings",
@@ -341,5 +357,6 @@ __all__ = [
     "default_latents",
     "fit_latent",
     "latent_overrides",
+    "sandwich",
     "simulate_moments",
 ]

@@ -23,6 +23,7 @@ from simfunnel.calibrate.fit import Target  # noqa: E402
 from simfunnel.calibrate.run import observed_moments  # noqa: E402
 from simfunnel.calibrate.write import write_calibration  # noqa: E402
 from simfunnel.data import crm_tables, export_crm, read_crm  # noqa: E402
+from simfunnel.presets import preset_path  # noqa: E402
 from simfunnel.scenario import load_scenario  # noqa: E402
 from simfunnel.simulate import simulate  # noqa: E402
 
@@ -47,9 +48,18 @@ def data(tmp_path_factory):
     return firm(tmp_path_factory.mktemp("crm"), {}, 3)
 
 
+def base_file(folder: Path) -> str:
+    """The base of the test calibrations: the base preset with 10,000 buyers a year, so that the small firms'
+    true values lie well inside the prior ranges (a third to three times the base)."""
+    path = folder / "base10k.toml"
+    path.write_text(f'extends = "{preset_path("preset:base")}"\n[market]\nbuyers_per_year = 10000\n')
+    return str(path)
+
+
 @pytest.fixture(scope="module")
-def quick_fit(data):
-    return calibrate(data[2], "preset:base", quick=True, seed=0, workers=2, progress=False)
+def quick_fit(data, tmp_path_factory):
+    return calibrate(data[2], base_file(tmp_path_factory.mktemp("base")), quick=True, seed=0, workers=2,
+                     progress=False)  # fmt: skip
 
 
 def test_wilson_interval():
@@ -97,11 +107,11 @@ def test_round_trip_quick_fit_covers_the_truth(quick_fit):
 
 
 def test_written_scenario_loads_and_simulates(quick_fit, tmp_path):
-    """The written TOML extends the base by an absolute path, comments every fitted field, loads with
+    """The written TOML extends the base (a file: relative path), comments every fitted field, loads with
     load_scenario and simulates; the sample file has one column per dotted field."""
     scenario, samples = write_calibration(quick_fit, tmp_path / "my_firm.toml", "test data")
     text = scenario.read_text()
-    assert 'extends = "/' in text and "90 % interval" in text
+    assert 'extends = "' in text and "90 % interval" in text
     for field in TRUTH:
         assert field.rsplit(".", 1)[-1 if not field.endswith(".mean") else 0].split(".")[-1] in text
     loaded = load_scenario(scenario)
@@ -139,6 +149,7 @@ def test_cli_calibrate(data, tmp_path):
     out = tmp_path / "out" / "my_firm.toml"
     proc = cli("calibrate", str(done.files["leads"]), str(done.files["deals"]), str(done.files["activities"]),
                "--map", str(done.mapping), "--base", "preset:base", "-o", str(out), "--quick", "--workers", "2")  # fmt: skip
+    assert f'extends = "{preset_path("preset:base").resolve()}"' in out.read_text()
     assert proc.returncode == 0, proc.stderr
     assert "market.buyers_per_year" in proc.stdout and "[fitted]" in proc.stdout
     assert out.with_name("my_firm.samples.csv").is_file()
@@ -175,7 +186,7 @@ def test_interval_coverage(tmp_path):
     hits: dict[str, list[bool]] = {f: [] for f in TRUTH}
     for i, (overrides, seed) in enumerate(CASES):
         _, _, crm = firm(tmp_path / str(i), overrides, seed)
-        cal = calibrate(crm, "preset:base", quick=True, seed=i, workers=2, progress=False)
+        cal = calibrate(crm, base_file(tmp_path), quick=True, seed=i, workers=2, progress=False)
         truth = truth_of(overrides)
         for e in cal.fit.estimates:
             hits[e.field].append(e.covers(truth[e.field]))

@@ -41,6 +41,8 @@ from simfunnel.calibrate.moments import MOMENTS, moments
 from simfunnel.experiments.progress import make_bar
 from simfunnel.scenario import Scenario
 
+MIN_WIDTH = 0.08
+"""Smallest half-width (unit scale) of a local design box: smaller boxes leave the slopes to the noise."""
 IDENTIFIED_RATIO = 0.5
 """A parameter is identified when its 90 % interval is at most this share of its prior range (fit scale)."""
 
@@ -307,13 +309,18 @@ def fit_latent(observed: np.ndarray, target: Target, latents: list[Latent] | Non
     est = _solve(a, b, use.astype(float))
     w = use.astype(float)
     width = settings.local_width
+    near_u, near_m = [], []
     for r in range(settings.rounds):
         lo = np.clip(est - width, 0.0, 1.0 - 2 * width)
         u = lo + _sobol(settings.local_points, p, f.design_seeds[1 + r]) * 2 * width
         m = np.where(use, f.design(u), 0.0)
+        if r > 0 or settings.rounds == 1:  # the later rounds' points together: a steadier final Jacobian
+            near_u.append(u)
+            near_m.append(m)
+            u, m = np.vstack(near_u), np.vstack(near_m)
         a, b = _local_linear(u, m, o, sc, np.ones(len(u)))
         est = _solve(a, b, w)
-        width = max(width / 2, 0.04)
+        width = max(width / 2, MIN_WIDTH)
         if r == 0:  # the data's noise at the first local estimate: weights of the later rounds and the sandwich
             rep = np.where(use, f.replicates(est), 0.0)
             cov_m, w = _moment_weights(obs, rep, sc)

@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
                     help="TOML mapping file naming the columns (default: recognise the usual headers)")  # fmt: skip
     sp.add_argument("--export-date", default=None, help="date of the export (default: mapping, else latest date)")
     sp.add_argument("--base", default="preset:base", help="scenario the calibrated one extends (file or preset:NAME)")
-    sp.add_argument("-o", "--output", required=True, help="scenario TOML to write (the sample goes next to it)")
+    sp.add_argument("-o", "--output", required=True, help="scenario TOML to write (no default; sample next to it)")
     sp.add_argument("--quick", action="store_true", help="about a quarter of the simulation runs: a first look")
     sp.add_argument("--seed", type=int, default=0, help="root seed of the fit's random numbers")
     sp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")

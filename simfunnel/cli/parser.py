@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simfunnel.cli import commands, crm, documents, studies, warmup
+from simfunnel.cli import calibrate, commands, crm, documents, studies, warmup
 from simfunnel.cli import explore as explore_cmd
 
 FORMATS = ("table", "json", "csv")
@@ -209,4 +209,5 @@ def build_parser() -> argparse.ArgumentParser:
     warmup.add_parser(sub, _sub)
     _document_commands(sub)
     _data_commands(sub)
+    calibrate.add_parser(sub, _sub)
     return p

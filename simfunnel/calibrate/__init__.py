@@ -1,0 +1,28 @@
+"""Calibrating a scenario to a firm's own CRM data (issue 12): `direct_estimates` (what the data record without a
+model), `fit_latent` (latent parameters by simulated moments with common random numbers), `calibrate` (both) and
+`write_calibration` (a scenario TOML extending the base, every fitted field commented, and a parameter sample).
+Needs ``pip install 'simfunnel[calibrate]'`` (lifelines, scipy)."""
+
+from simfunnel.calibrate.direct import DirectEstimates, direct_estimates
+from simfunnel.calibrate.estimate import Estimate, estimates_frame, wilson
+from simfunnel.calibrate.fit import IDENTIFIED_RATIO, FitSettings, Latent, LatentFit, default_latents, fit_latent
+from simfunnel.calibrate.moments import MOMENTS, moments
+from simfunnel.calibrate.run import Calibration, calibrate
+
+__all__ = [
+    "IDENTIFIED_RATIO",
+    "MOMENTS",
+    "Calibration",
+    "DirectEstimates",
+    "Estimate",
+    "FitSettings",
+    "Latent",
+    "LatentFit",
+    "calibrate",
+    "default_latents",
+    "direct_estimates",
+    "estimates_frame",
+    "fit_latent",
+    "moments",
+    "wilson",
+]

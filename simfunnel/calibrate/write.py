@@ -1,0 +1,131 @@
+"""Write a `Calibration`: a scenario TOML that ``extends`` the base with every fitted field commented (estimate,
+90 % interval, data source), non-identified parameters listed as comments only, and a parameter-sample CSV (one
+column per dotted field, one row per draw) next to it."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simfunnel.calibrate.estimate import Estimate
+from simfunnel.calibrate.moments import MOMENTS
+from simfunnel.calibrate.run import Calibration
+from simfunnel.formatting import format_value
+
+
+def extends_path(base: str, out_dir: Path) -> str:
+    """What ``extends`` must say for `base` (a file or preset:NAME) in a file written to `out_dir`: a shipped
+    preset by its name (it survives a reinstall), a file relative to `out_dir` (absolute when on another drive)."""
+    from simfunnel.presets import is_preset, preset_path
+
+    if is_preset(base):
+        preset_path(base)  # a clear error for an unknown preset
+        return str(base)
+    target = Path(base).resolve()
+    try:
+        return os.path.relpath(target, out_dir.resolve())
+    except ValueError:  # another drive (Windows)
+        return str(target)
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "inf" if math.isinf(v) else repr(float(f"{v:.6g}"))
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    return json.dumps(str(v))
+
+
+def _num(v: float) -> str:
+    return format_value(v, "") if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def _interval(e: Estimate) -> str:
+    return f"{_num(e.value)} (90 % interval {_num(e.low)} to {_num(e.high)})"
+
+
+def _field_comments(cal: Calibration) -> dict[str, list[str]]:
+    """Comment lines per written override key: each estimate feeding it, with interval and source."""
+    out: dict[str, list[str]] = {}
+    for e in cal.estimates():
+        if not e.field or e.status == "not identified":
+            continue
+        key = (
+            e.field.rsplit(".", 1)[0]
+            if e.field.endswith((".mean", ".sd")) and e.field not in cal.overrides
+            else e.field
+        )
+        label = e.field.rsplit(".", 1)[1] if key != e.field else ""
+        what = "fitted" if e.status == "fitted" else "estimated"
+        text = f"{what}{' ' + label if label else ''}: {_interval(e)}; from {e.source}"
+        if e.note and e.status != "fitted":
+            text += f"; {e.note}"
+        out.setdefault(key, []).append(text)
+    return out
+
+
+def _header(cal: Calibration, data: str, extends: str) -> list[str]:
+    d = cal.direct
+    lines = [
+        f"# Calibrated by `simfunnel calibrate` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from {data}",
+        f"# Day 0 = {d.start:%Y-%m-%d} (the month of the first lead); {d.span_days:.0f} days of data. Base: {cal.base}.",
+        "# Every field below is commented with its estimate, its 90 % interval and the data it came from; all other",
+        "# fields are the base's. The parameter sample (one row per draw) is in the .samples.csv file next to this.",
+    ]
+    fit = cal.fit
+    if fit is not None:
+        lines.append("# Latent parameters by simulated moments with common random numbers (simfunnel.calibrate.fit).")
+        bad = [e for e in fit.estimates if e.status == "not identified"]
+        for e in bad:
+            lines.append(f"# NOT IDENTIFIED by this data, kept at the base value: {e.field} ({e.note})")
+    for note in d.notes:
+        lines.append(f"# Note: {note}")
+    lines.append("# Observed, reported only (not scenario fields):")
+    for e in d.estimates:
+        if not e.field:
+            lines.append(f"#   {e.name}: {_interval(e)} {e.unit}".rstrip() + (f" - {e.note}" if e.note else ""))
+    if fit is not None:
+        lines.append("# Moments matched (observed -> fitted): " + ", ".join(
+            f"{k} {fit.observed[k]:.3g} -> {fit.fitted[k]:.3g}" for k in MOMENTS if math.isfinite(fit.observed[k])))  # fmt: skip
+    return lines
+
+
+def scenario_text(cal: Calibration, name: str, extends: str, data: str = "a CRM export") -> str:
+    """The calibrated scenario as TOML text (see the module docstring)."""
+    lines = _header(cal, data, extends)
+    lines += ["", f"name = {json.dumps(name)}",
+              f"description = {json.dumps('Calibrated to ' + data)}", f"extends = {json.dumps(extends)}"]  # fmt: skip
+    comments = _field_comments(cal)
+    tables: dict[str, list[tuple[str, object]]] = {}
+    for key, value in cal.overrides.items():
+        table, _, leaf = key.rpartition(".")
+        tables.setdefault(table, []).append((leaf, value))
+    for table, items in tables.items():
+        lines += ["", f"[{table}]"]
+        for leaf, value in items:
+            full = f"{table}.{leaf}"
+            lines += [f"# {c}" for c in comments.get(full, [])]
+            lines.append(f"{leaf} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_calibration(cal: Calibration, path: str | Path, data: str = "a CRM export") -> tuple[Path, Path]:
+    """Write the scenario TOML to `path` and the parameter sample to ``<stem>.samples.csv`` next to it; returns
+    both paths. `data` names the data in the header comment."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = scenario_text(cal, out.stem, extends_path(cal.base, out.parent), data)
+    out.write_text(text, encoding="utf-8")
+    samples = out.with_name(out.stem + ".samples.csv")
+    cal.draws().to_csv(samples, index_label="draw")
+    return out, samples
+
+
+__all__ = ["extends_path", "scenario_text", "write_calibration"]

@@ -20,7 +20,7 @@ import pandas as pd
 from simfunnel.experiments.seeds import seed_from_parts
 from simfunnel.scenario import Scenario
 
-__all__ = ["Checkpoint", "pid_alive", "point_key"]
+__all__ = ["Checkpoint", "RunsFile", "pid_alive", "point_key"]
 
 
 def point_key(scenario: Scenario) -> str:
@@ -31,10 +31,14 @@ def point_key(scenario: Scenario) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 
 
-class Checkpoint:
-    """Finished sweep points on disk: one row per (point, replication, metric); rewritten atomically."""
+class RunsFile:
+    """Finished runs on disk (Parquet or CSV), one row per (point, replication, metric) with the root seed;
+    rewritten atomically (temporary file, then rename). Subclasses name their `COLUMNS`, their `KIND` and the
+    columns read as text."""
 
-    COLUMNS = ("point_key", "entropy", "spawn_key", "replication", "metric", "value", "overrides")
+    COLUMNS: tuple[str, ...] = ("point_key", "entropy", "spawn_key", "replication", "metric", "value")
+    TEXT: tuple[str, ...] = ("point_key", "entropy", "spawn_key", "metric")
+    KIND = "runs"
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -64,7 +68,7 @@ class Checkpoint:
             exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
             frame = pd.read_csv(
                 self.path,
-                dtype={"point_key": str, "entropy": str, "spawn_key": str, "metric": str, "overrides": str},
+                dtype=dict.fromkeys(self.TEXT, str),
                 keep_default_na=False,
                 na_values={"value": ["", "nan", "NaN"]},
                 **exact,
@@ -73,7 +77,7 @@ class Checkpoint:
             frame = pd.read_parquet(self.path)
         missing = set(self.COLUMNS) - set(frame.columns)
         if missing:
-            raise ValueError(f"{self.path}: not a simfunnel sweep checkpoint (missing columns {sorted(missing)})")
+            raise ValueError(f"{self.path}: not a simfunnel {self.KIND} checkpoint (missing columns {sorted(missing)})")
         return frame
 
     def stored_seed(self) -> np.random.SeedSequence | None:
@@ -87,13 +91,14 @@ class Checkpoint:
         return seed_from_parts(json.loads(entropy), json.loads(spawn_key))
 
     @staticmethod
-    def _seed_id(root: np.random.SeedSequence) -> tuple[str, str]:
+    def seed_id(root: np.random.SeedSequence) -> tuple[str, str]:
+        """(entropy, spawn key) of a root seed as the JSON text stored in the file."""
         entropy = root.entropy if isinstance(root.entropy, int) else [int(e) for e in root.entropy]
         return json.dumps(entropy), json.dumps([int(k) for k in root.spawn_key])
 
     def load_runs(self, root: np.random.SeedSequence) -> dict[tuple[str, int], dict[str, float]]:
         """The stored KPIs of this root seed by (point key, replication)."""
-        entropy, spawn_key = self._seed_id(root)
+        entropy, spawn_key = self.seed_id(root)
         f = self.frame
         f = f[(f["entropy"].astype(str) == entropy) & (f["spawn_key"].astype(str) == spawn_key)]
         runs: dict[tuple[str, int], dict[str, float]] = {}
@@ -101,11 +106,32 @@ class Checkpoint:
             runs.setdefault((str(key), int(rep)), {})[str(metric)] = float(value)
         return runs
 
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._tmp(os.getpid())
+        try:
+            if self.fmt == "csv":
+                self.frame.to_csv(tmp, index=False)
+            else:
+                self.frame.to_parquet(tmp, index=False)
+            os.replace(tmp, self.path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+
+class Checkpoint(RunsFile):
+    """Finished sweep points on disk: one row per (point, replication, metric); rewritten atomically."""
+
+    COLUMNS = ("point_key", "entropy", "spawn_key", "replication", "metric", "value", "overrides")
+    TEXT = ("point_key", "entropy", "spawn_key", "metric", "overrides")
+    KIND = "sweep"
+
     def save_point(
         self, root: np.random.SeedSequence, key: str, overrides: Mapping[str, Any], runs: Mapping[int, Mapping]
     ) -> None:
         """Store (or replace) the runs of one finished point and rewrite the file atomically."""
-        entropy, spawn_key = self._seed_id(root)
+        entropy, spawn_key = self.seed_id(root)
         ov = json.dumps(dict(overrides), sort_keys=True, default=repr)
         rows = [
             (key, entropy, spawn_key, int(r), str(m), float(v), ov) for r in sorted(runs) for m, v in runs[r].items()
@@ -123,19 +149,6 @@ class Checkpoint:
             new = pd.concat([old, new], ignore_index=True)
         self.frame = new.astype({"replication": np.int64, "value": float})
         self._write()
-
-    def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._tmp(os.getpid())
-        try:
-            if self.fmt == "csv":
-                self.frame.to_csv(tmp, index=False)
-            else:
-                self.frame.to_parquet(tmp, index=False)
-            os.replace(tmp, self.path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
 
 def pid_alive(pid: int) -> bool:

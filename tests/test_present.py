@@ -216,3 +216,18 @@ def test_currency_and_style_settings_are_shared(monkeypatch):
             assert fig._suptitle.get_fontsize() == 7  # drawn in the caller's rcParams
     finally:
         plots.STYLE = old
+
+
+def test_information_curve_draws_the_gain_and_says_no_data_when_empty():
+    import pandas as pd
+
+    from simfunnel.present.timing import information_curve
+
+    frame = pd.DataFrame({"timeline_error": [0.0, 0.4, 1.6], "kpi": "profit", "gain": [1e6, 5e5, -2e5],
+                          "gain_ci_low": [9e5, 3e5, -6e5], "gain_ci_high": [1.2e6, 7e5, 2e5]})  # fmt: skip
+    fig = information_curve(frame)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "+1.00M" in texts and "-200k" in texts
+    empty = information_curve(pd.DataFrame())
+    shown = [t.get_text() for t in empty.texts] + [t.get_text() for ax in empty.axes for t in ax.texts]
+    assert any("No data" in t for t in shown)

@@ -12,8 +12,8 @@
 # recycled) are then compared with common random numbers, and the speed-to-lead mechanism is set beside
 # the published figures. Every number quoted is computed in the cell that prints it.
 #
-# **Run time.** About `8 x replications` simulations of the scenario plus a small speed-to-lead experiment:
-# about 13 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# **Run time.** About `23 x replications` simulations of the scenario (policies, the value of a stated
+# timeline, a threshold sweep) plus a small speed-to-lead experiment: about 23 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
@@ -32,7 +32,8 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from simfunnel import compare, load_scenario, plots, simulate, validation
+from simfunnel import compare, load_scenario, plots, simulate, sweep, validation
+from simfunnel.experiments.information import value_of_information
 from simfunnel.formatting import format_kpi, format_value
 from simfunnel.present import narrative
 from simfunnel.present.journeys import contact_timing, handoff_facts, response_buckets
@@ -93,8 +94,9 @@ plt.show()
 #
 # Four policies, each run `replications` times on the same buyers:
 #
-# - **context** - the rep receives the buyer's deadline and readiness with the lead (CRM and marketing
-#   automation carry it), and calls when the buyer is ready; or not, and calls as soon as the lead comes in;
+# - **context** - the rep receives the timeline the buyer stated (CRM and marketing automation carry it; an
+#   estimate, and not every buyer states one) and calls when the buyer should be ready; or not, and calls as soon
+#   as the lead comes in;
 # - **too-early leads** - written off ("drop"), or sent back into nurture with a call-back once the buyer is
 #   ready ("recycle").
 #
@@ -199,6 +201,59 @@ fig = plots.journey_timeline(
     with_context, n=journeys, seed=seed, title="Buyer journeys with the context passed at handoff"
 )
 plt.show()
+
+# %% [markdown]
+# ### How precise must the buyer's timeline be?
+#
+# Context is only as good as the timeline the buyer states. Each point compares, on the same buyers, passing
+# the stated timeline against not passing it, for a timeline of the given precision (`context.timeline_error`,
+# the log-sd of the buyer's estimate: 0 is exact, 0.4 about ±40 %). **How to read it.** The curve is the profit
+# gain from passing context; the band its 95 % confidence interval.
+
+# %%
+voi = value_of_information(sc, errors=(0.0, 0.2, 0.4, 0.8, 1.6), n=replications, seed=seed)
+fig = plots.information_curve(voi)
+plt.show()
+
+# %%
+now = sc.context.timeline_error
+exact, worst = voi.iloc[0], voi.iloc[-1]
+print(
+    f"With an exact timeline, context adds {format_kpi('profit', exact['gain'], signed=True)} of profit "
+    f"({exact['relative_gain']:+.0%}); at this scenario's precision ({now:g}) see the curve."
+)
+paying = voi[voi["gain_ci_low"] > 0]
+if not paying.empty:
+    print(f"Context still pays for certain up to a timeline error of {paying['timeline_error'].max():g}.")
+if worst["gain_ci_high"] < 0:
+    print(f"A timeline that is off by a log-sd of {worst['timeline_error']:g} costs profit: worse than none.")
+
+# %% [markdown]
+# ## Does a higher MQL threshold buy better leads?
+#
+# The lead score measures fit and intent, with noise that CRM feedback reduces; a higher threshold passes fewer
+# leads, and better ones. To see the quality effect without a capacity limit, the team is tripled here.
+# **How to read it.** Each panel against the threshold: MQL volume, the win rate per SQL, and profit
+# (mean and 95 % band over `replications` paired runs).
+
+# %%
+thresholds = [0.25, 0.35, 0.45, 0.55, 0.65]
+roomy = sc.with_overrides({"sales.reps": 3 * sc.sales.reps})
+trade = sweep(roomy, {"organisation.mql_threshold": thresholds}, n=replications, seed=seed, progress=False)
+fig = plots.staffing_curve(trade.summary, x="organisation.mql_threshold", metrics=("mqls", "win_rate", "profit"),
+                           title="The MQL threshold trades lead volume for lead quality")  # fmt: skip
+plt.show()
+
+# %%
+means = trade.summary.pivot_table(index="organisation.mql_threshold", columns="metric", values="mean")
+lo, hi = means.index.min(), means.index.max()
+print(
+    f"From threshold {lo:g} to {hi:g}: MQLs {format_kpi('mqls', means.loc[lo, 'mqls'])} -> "
+    f"{format_kpi('mqls', means.loc[hi, 'mqls'])}, win rate per SQL {format_kpi('win_rate', means.loc[lo, 'win_rate'])} "
+    f"-> {format_kpi('win_rate', means.loc[hi, 'win_rate'])}."
+)
+best = means["profit"].idxmax()
+print(f"Profit is highest at threshold {best:g} ({format_kpi('profit', means.loc[best, 'profit'])}) with this team.")
 
 # %% [markdown]
 # ## Speed to lead: how fast must a demo request be answered?

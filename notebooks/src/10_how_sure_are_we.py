@@ -123,6 +123,13 @@ print("The three assumptions that matter most for the aligned-vs-siloed profit g
 for rank, row in enumerate(sens.head(3).itertuples(), start=1):
     lo, hi = max(row.S1_low, 0.0), max(row.S1_high, 0.0)
     print(f"  {rank}. {input_label(row.input)}: {row.S1:.2f} [{lo:.2f}, {hi:.2f}]")
+overlap = [
+    f"{input_label(a.input)} and {input_label(b.input)}"
+    for a, b in zip(sens.itertuples(), sens.iloc[1:].itertuples(), strict=False)
+    if max(b.S1_high, 0.0) >= max(a.S1_low, 0.0)
+][:3]
+if overlap:
+    print("Intervals that overlap (order not settled by this many worlds): " + "; ".join(overlap))
 rest = sens.iloc[3:]
 print("The others: " + ", ".join(f"{input_label(r.input)} {r.S1:.2f}" for r in rest.itertuples()))
 print(f"Together the inputs explain {format_value(sens['S1'].clip(lower=0).sum(), 'share')} of the variance "

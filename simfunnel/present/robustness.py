@@ -74,8 +74,9 @@ def tornado(swings: pd.DataFrame, metric: str = "profit", title: str | None = No
     y = np.arange(len(data))
     ref = centre if np.isfinite(centre) else float(np.median(data[["low", "high"]].to_numpy()))
     for yi, row in zip(y, data.itertuples(), strict=True):
-        ax.barh(yi, row.low - ref, left=ref, color=LOW_COLOR, height=0.6)
-        ax.barh(yi, row.high - ref, left=ref, color=HIGH_COLOR, height=0.6, alpha=0.85)
+        bars = [(row.low, LOW_COLOR), (row.high, HIGH_COLOR)]
+        for value, color in sorted(bars, key=lambda b: -abs(b[0] - ref)):  # the shorter bar on top
+            ax.barh(yi, value - ref, left=ref, color=color, height=0.6)
     ax.axvline(ref, color=TEXT, lw=1.2)
     ax.set_yticks(y, [_range_label(row) for row in data.itertuples()])
     ax.xaxis.set_major_formatter(axis_formatter(unit))
@@ -126,7 +127,7 @@ def sobol_bars(table: pd.DataFrame, title: str | None = None) -> Figure:
     ax.set_yticks(y, [input_label(i) for i in data["input"]])
     ax.set_xlabel("Share of the variance across worlds")
     ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
-    ax.legend(loc="lower right", fontsize=10)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=10, frameon=False)
     fig.suptitle(title, x=0.01, ha="left")
     what = table.attrs.get("what")
     note(fig, (f"Explained: {what}. " if what else "") + "Whiskers: 95 % bootstrap intervals.")
@@ -261,7 +262,10 @@ def prim_box(
     ax.set_ylabel(input_label(xb))
     if box is not None:
         _draw_box(ax, box, xa, xb)
-        note(fig, textwrap.fill(f"PRIM box: {box.describe()}", 110))
+        extra = len(box.restricted) > 2
+        text = f"PRIM box: {box.describe()}" + (" (the box also limits other inputs: a dot inside the dashed "
+                                                "rectangle can lie outside it)" if extra else "")  # fmt: skip
+        note(fig, textwrap.fill(text, 110))
     else:
         note(fig, f"{policy} beats {versus}{edge} in every one of the {len(gain)} worlds: no box to find.")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize=10, frameon=False)

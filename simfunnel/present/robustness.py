@@ -257,7 +257,8 @@ def prim_box(
     ax.scatter(worlds[xa][pays], worlds[xb][pays], s=28, color=OKABE_ITO["blue"], alpha=0.8,
                label=f"{policy} beats {versus}{edge} ({int(pays.sum())})")  # fmt: skip
     ax.scatter(worlds[xa][~pays], worlds[xb][~pays], s=40, color=OKABE_ITO["vermillion"], marker="X",
-               label=f"it does not ({int((~pays).sum())})")  # fmt: skip
+               label=(f"it adds {format_value(margin, unit)} or less" if margin > 0 else "it does not")
+               + f" ({int((~pays).sum())})")  # fmt: skip
     ax.set_xlabel(input_label(xa))
     ax.set_ylabel(input_label(xb))
     if box is not None:

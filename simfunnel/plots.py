@@ -1,7 +1,8 @@
 """Slide-ready matplotlib figures of runs and experiments (re-exported from `simfunnel.present`).
 
 Deprecated as a home: the figures live in `simfunnel.present` by family (`present.funnel`, `present.timing`,
-`present.capacity`, `present.comparison`, `present.money`, `present.validation`), their style and colours in
+`present.capacity`, `present.comparison`, `present.money`, `present.validation`,
+`present.robustness`), their style and colours in
 `present.style`; new code imports from there. Every name this module had keeps working.
 
 Every function takes the API's outputs (a `RunResult`, its ``summary`` dict, its ``buyers`` / ``timeseries``
@@ -34,7 +35,7 @@ from simfunnel.formatting import format_value
 from simfunnel.present import style as _style
 from simfunnel.vocabulary import KPIS as _KPIS
 
-_FAMILIES = ("funnel", "timing", "capacity", "comparison", "money", "validation", "style", "labels")
+_FAMILIES = ("funnel", "timing", "capacity", "comparison", "money", "validation", "robustness", "style", "labels")
 _forward, _dir = forward(
     [f"simfunnel.present.{family}" for family in _FAMILIES],
     {"_FIELD_LABELS": "FIELD_LABELS", "_field_label": "field_label", "_metric_info": "kpi_info",

@@ -5,6 +5,7 @@
 - `robustness` (`.robustness`): share of worlds beating the baseline, regret, minimax-regret or satisficing choice;
 - `prim`, `discover` (`.prim`): scenario discovery, the box of worlds where a policy does not pay;
 - `evppi` (`.voi`): expected value of partial perfect information per input, for the decision "which policy".
+- `one_at_a_time` (`.oat`): paired one-at-a-time swings of a KPI difference (the numbers behind a tornado).
 
 SALib is an optional dependency (``pip install 'simfunnel[robustness]'``), imported only when a design is drawn
 or indices are computed.

@@ -377,18 +377,14 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     ``path`` is a file or a shipped preset, ``"preset:aligned"`` (`simfunnel.presets.list_presets()`).
     A valid value outside its field's plausible range (`simfunnel.plausibility`) emits a `PlausibilityWarning`
     naming the file, the field, the value and the range: a likely typo is flagged, never refused."""
-    from simfunnel.presets import is_preset, preset_path
-
     shown = str(path)  # as the user wrote it: 'preset:base' rather than the installed file
-    path = preset_path(str(path)) if is_preset(path) else Path(path)
+    path = resolve(path)
     data = _read_with_extends(path, chain=())
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, source=str(path))
     scenario = _validate(data, source=str(path))
-    try:  # at load time, not on every override: a sweep may change a distribution the table refers to
-        check_uncertainty(scenario)
-    except FieldValueError as exc:
-        raise ScenarioError(str(path), exc.field, exc.message) from None
+    # at load time, not on every override: a sweep may change a distribution the table refers to
+    check_uncertainty(scenario, source=str(path))
     check_plausibility(scenario.to_dict(), source=shown, stacklevel=2)
     check_interactions(scenario, source=shown, stacklevel=2)
     return scenario

@@ -228,10 +228,7 @@ def _uncertainty(
     else:
         table = dict(uncertainty)
     with_table = first.with_overrides({"uncertainty": table})
-    try:  # paths and bounds, refused by name
-        check_uncertainty(with_table)
-    except FieldValueError as exc:
-        raise ScenarioError("uncertainty", exc.field, exc.message) from None
+    check_uncertainty(with_table, source="uncertainty")  # paths and bounds, refused by name
     checked = with_table.uncertainty
     if not checked:
         raise ValueError("no uncertain inputs: give the scenario an [uncertainty] table or pass uncertainty=")

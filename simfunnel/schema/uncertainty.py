@@ -27,7 +27,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, Field, model_validator
 
 from simfunnel.distributions import FrozenModel
-from simfunnel.errors import FieldValueError
+from simfunnel.errors import FieldValueError, ScenarioError
 
 if TYPE_CHECKING:
     from simfunnel.scenario import Scenario
@@ -238,8 +238,20 @@ def _bound_problem(inp: UncertainInput, info: Any) -> str | None:
     return None
 
 
-def check_uncertainty(scenario: Scenario) -> None:
-    """Every ``[uncertainty]`` path names a numeric field of ``scenario`` and every support fits its bounds."""
+def check_uncertainty(scenario: Scenario, source: str | None = None) -> None:
+    """Every ``[uncertainty]`` path names a numeric field of ``scenario`` and every support fits its bounds.
+
+    A problem raises `FieldValueError`, or, given the ``source`` (a file, "uncertainty"), a `ScenarioError` naming it.
+    """
+    try:
+        _check_entries(scenario)
+    except FieldValueError as exc:
+        if source is None:
+            raise
+        raise ScenarioError(source, exc.field, exc.message) from None
+
+
+def _check_entries(scenario: Scenario) -> None:
     for path, inp in scenario.uncertainty.items():
         value, info = field_of_path(scenario, path)
         problem = _bound_problem(inp, info)

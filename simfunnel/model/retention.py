@@ -6,14 +6,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from simfunnel.ledger import CHECKIN, INITIAL_BASE, REFERRAL_LEAD
 from simfunnel.model.flow import Flow
 from simfunnel.model.handoff import CHECKIN_CLASS, schedule_handoff
 from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
 from simfunnel.model.market import MIN_PROCESS_DAYS, ready_day
-from simfunnel.model.streams import Buffered
+from simfunnel.model.streams import Buffered, keyed_generator
 
 if TYPE_CHECKING:
     from simfunnel.model.world import World
@@ -41,9 +39,7 @@ class CustomerDraws:
 
     def __init__(self, world: World, key: int) -> None:
         root = world.root
-        g = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, CUSTOMER_STREAMS, key)))
-        )
+        g = keyed_generator(root, CUSTOMER_STREAMS, key)
         ret, sales = world.scenario.retention, world.scenario.sales
         self.uniform = Buffered(lambda k: g.uniform(size=k), 8)
         self.repurchase_days = Buffered(lambda k: ret.repurchase_days.sample(g, k), 4)

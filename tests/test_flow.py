@@ -67,3 +67,10 @@ def test_keyed_generator_gives_the_seed_sequences_numbers():
     for _ in range(2):  # computed, then remembered
         assert (keyed_generator(root, 7, 1 << 40).uniform(size=5) == want).all()
     assert not (keyed_generator(root, 7, 1).uniform(size=5) == want).any()
+
+
+def test_keyed_generator_reads_a_large_entropy_as_seed_sequence_does():
+    for entropy in (0, 1, 2**32, 2**127 + 12345):
+        root = np.random.SeedSequence(entropy)
+        want = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(5,)))).uniform(size=3)
+        assert (keyed_generator(root, 5).uniform(size=3) == want).all()

@@ -17,6 +17,12 @@ def root_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSe
 STATE_MEMO_SIZE = 100_000
 """Keyed stream seeds remembered per process (about 0.25 KB each, 25 MB at most); the memo starts afresh when full."""
 _states: dict[tuple, np.ndarray] = {}
+_entropy_words: dict[int, np.ndarray] = {}
+
+
+def uint32_words(n: int) -> np.ndarray:
+    """A non-negative int as the uint32 words SeedSequence turns it into (least significant first)."""
+    return np.array([(n >> (32 * i)) & 0xFFFFFFFF for i in range(max(1, (n.bit_length() + 31) // 32))], np.uint32)
 
 
 class _KnownState(np.random.bit_generator.ISeedSequence):
@@ -42,9 +48,15 @@ def keyed_generator(root: np.random.SeedSequence, *key: int) -> np.random.Genera
     memo_key = (entropy if isinstance(entropy, int) else tuple(np.ravel(entropy).tolist()), spawn_key)
     words = _states.get(memo_key)
     if words is None:
+        # the entropy as SeedSequence reads an int (32-bit words, least significant first), converted once
+        if isinstance(entropy, int) and entropy >= 0:
+            entropy = _entropy_words.get(entropy)
+            if entropy is None:
+                entropy = _entropy_words[root.entropy] = uint32_words(root.entropy)
         words = np.random.SeedSequence(entropy, spawn_key=spawn_key).generate_state(4, np.uint64)
         if len(_states) >= STATE_MEMO_SIZE:
             _states.clear()
+            _entropy_words.clear()
         _states[memo_key] = words
     return np.random.Generator(np.random.PCG64(_KnownState(words)))
 

@@ -269,7 +269,7 @@ def _fmt(panel: str, v: float) -> str:
     return f"{v:.1%}"
 
 
-def mismatches(table: pd.DataFrame, crm: CrmData | None = None, limit: int = 3) -> list[str]:
+def mismatches(table: pd.DataFrame, crm: CrmData | None = None) -> list[str]:
     """What the fit could not match, in plain language: per panel and group the observed points outside the
     simulated 90 % band (above or below, with the worst example), and a team that changed over the data while
     the scenario has a fixed one. Empty when everything is inside."""
@@ -290,7 +290,7 @@ def mismatches(table: pd.DataFrame, crm: CrmData | None = None, limit: int = 3) 
         if len(active) and active.min() != active.max():
             out.append(f"The team changed over the data ({active.min()} to {active.max()} active owners a month); "
                        "the calibrated scenario has a fixed team, so months far from the median team fit worse.")  # fmt: skip
-    return out[: limit * 20]
+    return out
 
 
 @dataclass

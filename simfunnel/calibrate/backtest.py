@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simfunnel.calibrate.compare import HistorySpec, history_task, run_tasks, simulate_histories
+from simfunnel.calibrate.compare import HistorySpec, expected_inside, history_task, run_tasks, simulate_histories
 from simfunnel.calibrate.direct import data_start
 from simfunnel.data import CrmData
 from simfunnel.data.team import owner_spans, team_by_month
@@ -280,7 +280,8 @@ class Backtest:
             model = t[t["method"] == "model"].iloc[0]
             losers = [r.method for r in t.itertuples() if r.method != "model" and not r.beats_model]
             winners = [r.method for r in t.itertuples() if r.beats_model]
-            band = f"; observed inside the model's 90 % band in {model.inside_band:.0%} of the months"
+            band = (f"; observed inside the model's 90 % band in {model.inside_band:.0%} of the months (about "
+                    f"{expected_inside(self.reps):.0%} expected with {self.reps} replications)")  # fmt: skip
             if not winners:
                 out.append(f"{metric}: the model beat both naive forecasts (MAE {model.mae:.3g} vs "
                            + ", ".join(f"{r.method} {r.mae:.3g}" for r in t.itertuples() if r.method != "model")

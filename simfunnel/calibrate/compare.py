@@ -34,9 +34,9 @@ PANELS = {
 """The panels of the fit report: key -> what it shows."""
 BAND = (0.05, 0.95)
 """The simulated band: 5 % and 95 % quantiles over the replications (a 90 % band)."""
-TABLE_COLUMNS = ("panel", "group", "x", "observed", "sim_mean", "sim_low", "sim_high", "inside")
+TABLE_COLUMNS = ("panel", "group", "x", "observed", "sim_mean", "sim_sd", "sim_low", "sim_high", "inside")
 """Columns of a comparison table: panel key, group (channel, '' when none), x (month, day, age band), the observed
-value, the simulated mean and 90 % band, and whether the observed value is inside the band."""
+value, the simulated mean, sd and 90 % band, and whether the observed value is inside the band."""
 SURVIVAL_POINTS = 40
 
 
@@ -198,6 +198,7 @@ def _compare(panel: str, observed: pd.DataFrame, sims: list[pd.DataFrame], fill_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # all-nan rows: a group no replication had
         mean = np.nanmean(values, axis=1)
+        sd = np.nanstd(values, axis=1, ddof=1) if values.shape[1] > 1 else np.full(len(values), np.nan)
         low, high = np.nanquantile(values, BAND[0], axis=1), np.nanquantile(values, BAND[1], axis=1)
     obs = observed.set_index(keys)["value"].reindex(wide.index)
     if fill_zero:
@@ -205,7 +206,7 @@ def _compare(panel: str, observed: pd.DataFrame, sims: list[pd.DataFrame], fill_
     o = obs.to_numpy(dtype=float)
     inside = np.where(np.isfinite(o) & np.isfinite(low), (o >= low - 1e-12) & (o <= high + 1e-12), np.nan)
     out = pd.DataFrame({"panel": panel, "group": wide.index.get_level_values(0),
-                        "x": wide.index.get_level_values(1), "observed": o, "sim_mean": mean, "sim_low": low,
+                        "x": wide.index.get_level_values(1), "observed": o, "sim_mean": mean, "sim_sd": sd, "sim_low": low,
                         "sim_high": high, "inside": inside})  # fmt: skip
     return out.sort_values(["group", "x"], kind="stable").reset_index(drop=True)
 
@@ -223,16 +224,31 @@ def compare_tables(observed: CrmData, sims: list[CrmData]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------- goodness of fit
-GOODNESS_COLUMNS = ("panel", "what", "points", "inside", "inside_share", "statistic", "statistic_value", "p_value")
+GOODNESS_COLUMNS = ("panel", "what", "points", "inside", "inside_share", "expected_share", "statistic",
+                    "statistic_value", "p_value")  # fmt: skip
 
 
-def goodness(table: pd.DataFrame) -> pd.DataFrame:
-    """One goodness-of-fit row per panel: the share of observed points inside the simulated 90 % band (about 90 %
-    if the model is right) and a second statistic - for survival the largest gap between the observed and the mean
-    simulated curve (Kolmogorov-Smirnov distance), otherwise a chi-square of the observed against the simulated
-    mean scaled by the band's width (sd ~ width / 3.29), with its p-value (df = points)."""
+def expected_inside(reps: int, draws: int = 20000) -> float:
+    """The share of observed points expected inside the band of `reps` replications if the model were right (the
+    observation then is one more draw of the same distribution): below 90 % for few replications, whose 5 % and
+    95 % quantiles sit inside the true ones. Monte Carlo with a fixed seed."""
+    if reps < 2:
+        return math.nan
+    rng = np.random.default_rng(np.random.SeedSequence(2024))
+    x = rng.standard_normal((draws, reps + 1))
+    lo, hi = np.quantile(x[:, 1:], BAND[0], axis=1), np.quantile(x[:, 1:], BAND[1], axis=1)
+    return float(np.mean((x[:, 0] >= lo) & (x[:, 0] <= hi)))
+
+
+def goodness(table: pd.DataFrame, reps: int | None = None) -> pd.DataFrame:
+    """One goodness-of-fit row per panel: the share of observed points inside the simulated 90 % band, with the
+    share expected if the model were right for `reps` replications (`expected_inside`), and a second statistic -
+    for survival the largest gap between the observed and the mean simulated curve (Kolmogorov-Smirnov distance),
+    otherwise a chi-square of the observed against the simulated mean in units of the simulated sd (times
+    sqrt(1 + 1/reps): a new draw against a mean of reps), with its p-value (df = points)."""
     from scipy.stats import chi2
 
+    expected = expected_inside(reps) if reps else math.nan
     rows = []
     for panel, t in table.groupby("panel", sort=False):
         ok = t["inside"].notna()
@@ -241,14 +257,14 @@ def goodness(table: pd.DataFrame) -> pd.DataFrame:
             stat, value, p = "KS distance (max |observed - simulated|)", float(
                 np.nanmax(np.abs(t["observed"] - t["sim_mean"]))), math.nan  # fmt: skip
         else:
-            sd = ((t["sim_high"] - t["sim_low"]) / (2 * 1.6448536269514722)).to_numpy(dtype=float)
-            use = ok.to_numpy() & (sd > 1e-9)
+            sd = t["sim_sd"].to_numpy(dtype=float) * math.sqrt(1 + 1 / reps if reps else 1.0)
+            use = ok.to_numpy() & np.isfinite(sd) & (sd > 1e-9)
             z2 = ((t["observed"] - t["sim_mean"]).to_numpy(dtype=float)[use] / sd[use]) ** 2
             value = float(z2.sum())
             p = float(chi2.sf(value, int(use.sum()))) if use.any() else math.nan
             stat = f"chi-square ({int(use.sum())} df)"
         rows.append({"panel": panel, "what": PANELS[panel], "points": n, "inside": k,
-                     "inside_share": k / n if n else math.nan, "statistic": stat, "statistic_value": value,
+                     "inside_share": k / n if n else math.nan, "expected_share": expected, "statistic": stat, "statistic_value": value,
                      "p_value": p})  # fmt: skip
     return pd.DataFrame(rows, columns=list(GOODNESS_COLUMNS))
 
@@ -314,7 +330,7 @@ def compare_fit(observed: CrmData, scenario: Scenario, start: pd.Timestamp, *, r
     spec = HistorySpec(scenario, start, observed.export_date)
     sims = simulate_histories(spec, reps, draws=draws, seed=seed, workers=workers, progress=progress)
     table = compare_tables(observed, sims)
-    return FitComparison(table=table, goodness=goodness(table), mismatches=mismatches(table, observed), reps=reps,
+    return FitComparison(table=table, goodness=goodness(table, reps), mismatches=mismatches(table, observed), reps=reps,
                          drawn=draws is not None and not draws.empty)  # fmt: skip
 
 
@@ -328,6 +344,7 @@ __all__ = [
     "compare_fit",
     "compare_tables",
     "draw_overrides",
+    "expected_inside",
     "goodness",
     "history_task",
     "mismatches",

@@ -46,10 +46,11 @@ def goodness_rows(comparison: FitComparison) -> list[dict[str, str]]:
     """The goodness-of-fit table's rows, formatted: panel, points inside the band, the second statistic."""
     rows = []
     for r in comparison.goodness.itertuples():
-        verdict = "good" if r.inside_share >= 0.8 else "fair" if r.inside_share >= 0.6 else "poor"
+        gap = r.expected_share - r.inside_share if math.isfinite(r.expected_share) else 0.9 - r.inside_share
+        verdict = "good" if gap <= 0.1 else "fair" if gap <= 0.25 else "poor"
         p = f" (p = {r.p_value:.2g})" if isinstance(r.p_value, float) and math.isfinite(r.p_value) else ""
         rows.append({"panel": PANELS[r.panel].capitalize(), "inside": f"{r.inside} of {r.points}",
-                     "share": f"{r.inside_share:.0%}", "statistic": f"{r.statistic}: {_num(r.statistic_value)}{p}",
+                     "share": f"{r.inside_share:.0%}", "expected": f"{r.expected_share:.0%}", "statistic": f"{r.statistic}: {_num(r.statistic_value)}{p}",
                      "verdict": verdict, "css": {"good": "better", "fair": "neutral", "poor": "worse"}[verdict]})  # fmt: skip
     return rows
 
@@ -70,8 +71,9 @@ def figure_entries(comparison: FitComparison, observed: CrmData) -> list[dict[st
             stat += f" (p = {g['p_value']:.2g})"
         caption = (f"{CAPTIONS[key]} Simulated: {comparison.reps} replications of the calibrated scenario over the "
                    f"same history ({draws}); band {BAND[0]:.0%}-{BAND[1]:.0%}. Goodness of fit: {g['inside']} of "
-                   f"{g['points']} observed points inside the simulated 90 % band ({g['inside_share']:.0%}; about 90 % "
-                   f"expected if the model is right); {stat}.")  # fmt: skip
+                   f"{g['points']} observed points inside the simulated 90 % band ({g['inside_share']:.0%}; about "
+                   f"{g['expected_share']:.0%} expected with {comparison.reps} replications if the model is right); "
+                   f"{stat}.")  # fmt: skip
         out.append({"key": key, "title": PANELS[key].capitalize(),
                     "figure": Figure(png(fig), f"Observed vs simulated: {PANELS[key]}", caption)})  # fmt: skip
     return out

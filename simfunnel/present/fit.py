@@ -46,7 +46,8 @@ def monthly_panel(table: pd.DataFrame, panel: str, title: str, ylabel: str) -> F
     totals = t.groupby("group")["observed"].sum().sort_values(ascending=False)
     groups = list(totals.index[:MAX_CHANNELS])
     rows, cols = grid_shape(len(groups), 3)
-    fig, axes = figure(rows, cols, figsize=(4.0 * cols, 2.8 * rows), sharex=True, layout="constrained")
+    size = (4.0 * cols, 2.8 * rows) if len(groups) > 1 else (8.0, 3.6)
+    fig, axes = figure(rows, cols, figsize=size, sharex=True, layout="constrained")
     for i, ax in enumerate(axes.ravel()):
         if i >= len(groups):
             ax.set_visible(False)
@@ -60,11 +61,11 @@ def monthly_panel(table: pd.DataFrame, panel: str, title: str, ylabel: str) -> F
                         fmt="o", ms=3.5, color=OBS, elinewidth=0.8, label="observed (90 % Poisson)" if i == 0 else None)  # fmt: skip
         else:
             ax.plot(x, g["observed"], "o", ms=3.5, color=OBS, label="observed" if i == 0 else None)
-        ax.set_title(f"{groups[i] or title}  ({_inside_text(g)})", fontsize=11)
+        ax.set_title(f"{groups[i]}  ({_inside_text(g)})" if groups[i] else _inside_text(g), fontsize=11)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
         if i % cols == 0:
             ax.set_ylabel(ylabel)
-    axes.ravel()[0].legend(fontsize=8, loc="upper left")
+    axes.ravel()[0].legend(fontsize=8, loc="lower right", framealpha=0.85)
     fig.suptitle(title, x=0.01, ha="left")
     return fig
 

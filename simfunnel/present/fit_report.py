@@ -11,8 +11,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from simfunnel.calibrate.compare import BAND, PANELS, FitComparison
 from simfunnel.present.report.figures import Figure, png
 from simfunnel.present.report.render import render, stylesheet, write_html
@@ -153,9 +151,4 @@ def build_fit_report(observed: CrmData, cal: Calibration, comparison: FitCompari
     return write_html(render(ctx, TEMPLATE), path)
 
 
-def comparison_frame(comparison: FitComparison) -> pd.DataFrame:
-    """The comparison table with the panel's description (what a notebook shows)."""
-    return comparison.table.assign(what=comparison.table["panel"].map(PANELS))
-
-
-__all__ = ["build_fit_report", "backtest_context", "comparison_frame", "figure_entries", "goodness_rows"]
+__all__ = ["build_fit_report", "backtest_context", "figure_entries", "goodness_rows"]

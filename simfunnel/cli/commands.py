@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simfunnel.cli.common import USER_ERROR, UserError, executor_kwargs, horizon_text, load
+from simfunnel.cli.common import (
+    USER_ERROR,
+    UserError,
+    executor_kwargs,
+    horizon_text,
+    load,
+    load_parameters,
+    parameters_line,
+)
 from simfunnel.cli.tables import (
     dump_json,
     fmt_kpi,
@@ -132,10 +140,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load(f, args.set) for f in args.files]
     names = scenario_names(args.files, scenarios)
     baseline = _baseline(args, names)
+    draws = load_parameters(args.parameters)
     from simfunnel.experiments import compare
 
     exp = compare(dict(zip(names, scenarios, strict=True)), n=args.replications, seed=args.seed, baseline=baseline,
-                  **executor_kwargs(args))  # fmt: skip
+                  parameters=draws, **executor_kwargs(args))  # fmt: skip
     summ, diffs = exp.summary, exp.diffs
     if args.format == "json":
         dump_json(_compare_json(args, exp, names, baseline))
@@ -146,6 +155,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     horizon = horizon_text([s.simulation.horizon_days for s in scenarios], exp.n_replications, args.seed,
                            [s.simulation.warmup_days for s in scenarios])  # fmt: skip
     print(f"{' vs '.join(names)}: {horizon}, paired (common random numbers); mean [95 % CI]")
+    if draws is not None:
+        print(parameters_line(draws))
     s = summ.set_index(["scenario", "metric"])
     d = diffs.set_index(["scenario", "metric"])
     others = [n for n in names if n != baseline]
@@ -167,6 +178,7 @@ def _compare_json(args: argparse.Namespace, exp: Any, names: list[str], baseline
         "seed": args.seed,
         "replications": exp.n_replications,
         "baseline": baseline,
+        "parameter_uncertainty": parameters_line(exp.parameters) or None,
         "scenarios": {n: summary_dict(exp.summary, "scenario", n) for n in names},
         "differences": {
             n: {

@@ -151,6 +151,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 0
     if args.format == "csv":
         summ.to_csv(sys.stdout, index=False)
+        if draws is not None:
+            print(parameters_line(draws), file=sys.stderr)
         return 0
     horizon = horizon_text([s.simulation.horizon_days for s in scenarios], exp.n_replications, args.seed,
                            [s.simulation.warmup_days for s in scenarios])  # fmt: skip

@@ -71,11 +71,12 @@ def load_parameters(path: str | None) -> ParameterDraws | None:
         raise UserError(f"--parameters: {exc}") from None
 
 
-def parameters_line(draws: ParameterDraws | None) -> str:
-    """'' without draws; else the line every command prints saying the intervals include parameter uncertainty."""
+def parameters_line(draws: ParameterDraws | None, what: str = "scenario") -> str:
+    """'' without draws; else the line every command prints saying the intervals include parameter uncertainty
+    (``what``: the things that share each replication's draw, "scenario" or "grid point")."""
     if draws is None:
         return ""
-    return f"parameter uncertainty included: {draws.describe()} (one per replication, the same for every scenario)"
+    return f"parameter uncertainty included: {draws.describe()} (one per replication, the same for every {what})"
 
 
 def check_kpi_option(option: str, name: str) -> str:

@@ -67,15 +67,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     fields = list(grid)
     summ = exp.summary[exp.summary["metric"] == metric]
     if args.format == "json":
-        dump_json({"metric": metric, "parameter_uncertainty": parameters_line(draws) or None,
+        dump_json({"metric": metric, "parameter_uncertainty": parameters_line(draws, "grid point") or None,
                    "points": summ.to_dict(orient="records")})  # fmt: skip
     elif args.format == "csv":
         exp.summary.to_csv(sys.stdout, index=False)
+        if draws is not None:
+            print(parameters_line(draws, "grid point"), file=sys.stderr)
     else:
         horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
         print(f"sweep of {', '.join(fields)} on {sc.name}: {total} points {horizon}; {metric} mean [95 % CI]")
         if draws is not None:
-            print(parameters_line(draws))
+            print(parameters_line(draws, "grid point"))
         rows = [[*(str(r[f]) for f in fields), fmt_kpi_ci(metric, r["mean"], r["ci_low"], r["ci_high"])]
                 for r in summ.to_dict(orient="records")]  # fmt: skip
         print_table(rows, [*fields, f"{kpi_label(metric)} [{metric}]"], left=0)

@@ -139,26 +139,12 @@ def build_report_info(
     store = resolve_cache(cache)
     runs = ReportRuns(scns, files, baseline, n, parameters=as_draws(parameters))  # simulate_report fills in the rest
     worlds = _check_before_runs(runs, seed, robustness, robustness_samples, quick)
-    explored = None
     timings: dict[str, float] = {}
-    checks = None
-    try:
-        with executor_scope(executor, workers=workers, address=address, progress=progress) as ex:
-            if validation:  # first in the queue: the longest single job, run alongside the simulations
-                background = ex.name != "serial"
-                checks = ModelChecks(0, store, background, submit=getattr(ex, "submit", None))
-            simulate_report(runs, ex, seed=seed, store=store, attribution=attribution, attribution_n=attr_n,
-                            permutations=permutations, metric=attribution_metric, timings=timings)  # fmt: skip
-            if worlds:
-                t0 = time.perf_counter()
-                explored = worlds_section.explore_worlds(runs, ex, samples=worlds, seed=seed, store=store)
-                timings["robustness"] = time.perf_counter() - t0
-            if checks is not None:
-                runs.checks = checks.table()
-                timings["validation"] = time.perf_counter() - t_start  # ran alongside the simulations
-    finally:
-        if checks is not None:
-            checks.close()
+    explored, ex = _simulate_all(
+        runs, {"executor": executor, "workers": workers, "address": address, "progress": progress},
+        validation=validation, store=store, seed=seed, worlds=worlds, timings=timings, t_start=t_start,
+        attribution=attribution, attribution_n=attr_n, permutations=permutations, metric=attribution_metric,
+    )  # fmt: skip
     t0 = time.perf_counter()
     ctx = build_context(runs, seed=seed, attribution=attribution, title=title, question=question, quick=quick,
                         store=store, executor=ex)  # fmt: skip
@@ -182,6 +168,34 @@ def build_report_info(
         robustness_worlds=len(explored.worlds) if explored is not None else None,
         parameter_uncertainty=runs.experiment.parameter_uncertainty if runs.experiment is not None else None,
     )  # fmt: skip
+
+
+def _simulate_all(
+    runs: ReportRuns, scope: Mapping[str, Any], *, validation: bool, store: Any, seed: int, worlds: int,
+    timings: dict[str, float], t_start: float, **report: Any,
+) -> tuple[Any, Any]:  # fmt: skip
+    """Everything the report shows, on one executor (``scope``: `executor_scope`'s arguments): the model checks
+    alongside, the comparison and attribution (`simulate_report`, ``report``: its options), the robustness worlds
+    when ``worlds`` > 0. Returns (the `Exploration` or None, the executor)."""
+    explored = checks = None
+    try:
+        with executor_scope(scope["executor"], workers=scope["workers"], address=scope["address"],
+                            progress=scope["progress"]) as ex:  # fmt: skip
+            if validation:  # first in the queue: the longest single job, run alongside the simulations
+                background = ex.name != "serial"
+                checks = ModelChecks(0, store, background, submit=getattr(ex, "submit", None))
+            simulate_report(runs, ex, seed=seed, store=store, timings=timings, **report)
+            if worlds:
+                t0 = time.perf_counter()
+                explored = worlds_section.explore_worlds(runs, ex, samples=worlds, seed=seed, store=store)
+                timings["robustness"] = time.perf_counter() - t0
+            if checks is not None:
+                runs.checks = checks.table()
+                timings["validation"] = time.perf_counter() - t_start  # ran alongside the simulations
+    finally:
+        if checks is not None:
+            checks.close()
+    return explored, ex
 
 
 def _check_before_runs(runs: ReportRuns, seed: int, robustness: bool, samples: int | None, quick: bool) -> int:

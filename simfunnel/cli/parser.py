@@ -162,8 +162,8 @@ def _document_commands(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--robustness", action="store_true",
                     help="add the 'How sure are we?' section: the scenarios in sampled worlds of their [uncertainty] "
                     "table (or the --parameters draws), with drivers of the gap, regret, PRIM box and EVPPI; "
-                    "one run per world and scenario: the default 32 worlds x 2 base-sized scenarios added 15 s on "
-                    "2 cores (about 0.25 s per run; longer horizons and bigger markets cost more)")  # fmt: skip
+                    "one run per world and scenario: the default 32 worlds x 2 base-sized scenarios add 15-30 s on "
+                    "2 cores (measured; longer horizons and bigger markets cost more)")  # fmt: skip
     sp.add_argument("--samples", type=positive_int, default=None, metavar="N",
                     help="worlds of the robustness section (default: 32; --quick: 12)")  # fmt: skip
     _parameters(sp)

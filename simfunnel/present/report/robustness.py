@@ -6,8 +6,8 @@ each policy's regret, the region where the alternative stops paying (PRIM) and w
 Worlds: a Latin hypercube of ``samples`` worlds over the baseline's ``[uncertainty]`` table, or, when the report
 carries parameter draws (``parameters=``), the first ``samples`` draws in the order the comparison uses them.
 One replication per world and policy, the same seed child in every world (common random numbers), so the
-per-world gap is paired. Cost: ``samples x policies`` runs (32 worlds x 2 base-sized policies: 15 s on 2 cores,
-measured with ``simfunnel report preset:siloed preset:aligned --quick --robustness --no-cache``).
+per-world gap is paired. Cost: ``samples x policies`` runs (32 worlds x 2 base-sized policies: 15-30 s on 2 cores,
+measured with ``simfunnel report preset:siloed preset:aligned [--quick] --robustness --no-cache``).
 """
 
 from __future__ import annotations

@@ -115,6 +115,6 @@ def test_plain_words_name_the_driver_the_box_and_what_to_measure():
     assert ctx["drivers"][0]["path"] == "market.ready_at" and ctx["drivers"][0]["clear"]
     assert ctx["drivers_text"].startswith("The gap across worlds depends most on Market: ready at")
     assert "Market: ready at between" in ctx["box_text"] and "coverage" in ctx["box_text"]
-    assert len(ctx["figures"]) == 2  # the Sobol bars and the PRIM box
+    assert set(ctx["figures"]) == {"drivers", "box"}  # the index bars and the PRIM box
     assert ctx["voi_text"].startswith("Measure Market: ready at first")
     assert "Robust choice (minimax regret)" in ctx["regret_text"]

@@ -209,8 +209,10 @@ def _check_before_runs(runs: ReportRuns, seed: int, robustness: bool, samples: i
         return 0
     worlds_section.check_worlds(runs)
     worlds = (worlds_section.QUICK_SAMPLES if quick else worlds_section.DEFAULT_SAMPLES) if samples is None else samples
+    if runs.parameters is not None:
+        worlds = min(int(worlds), len(runs.parameters))  # the worlds are the draws
     if int(worlds) < 2:
-        raise ValueError(f"the robustness section needs at least 2 worlds, got {worlds}")
+        raise ValueError(f"the robustness section needs at least 2 worlds (samples or parameter draws), got {worlds}")
     return int(worlds)
 
 

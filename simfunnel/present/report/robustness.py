@@ -189,25 +189,49 @@ def _evppi(exp: Any, metric: str) -> tuple[list[dict[str, str]], str]:
     return rows, text
 
 
-def robustness_section(exp: Any, metric: str = "profit", seconds: float | None = None) -> dict[str, Any]:
-    """The template context of the section, every sentence computed from ``exp`` (an `Exploration`)."""
+def _figures(exp: Any, gap: Any, box: Any, metric: str) -> dict[str, Figure]:
+    """``drivers``: the index bars (when the indices could be estimated); ``box``: the PRIM box (when found)."""
     from simfunnel.present.robustness import prim_box, sobol_bars
 
+    other = [p for p in exp.policies if p != exp.baseline][0]
+    out: dict[str, Figure] = {}
+    if gap is not None:
+        title = f"What drives the gap in {in_text(metric)}: {other} - {exp.baseline}"
+        out["drivers"] = Figure(
+            png(sobol_bars(gap, title=title)), "Bar chart of the first-order sensitivity index of each uncertain input",
+            f"First-order indices of the per-world gap, {len(exp.worlds)} worlds, one replication each; whiskers: "
+            "95 % bootstrap intervals.",
+        )  # fmt: skip
+    if box is not None:
+        out["box"] = Figure(
+            png(prim_box(exp, box, metric)), "Scatter of the worlds over two inputs with the PRIM box",
+            "Each dot a world (one replication per world and scenario); crosses: worlds where the alternative does "
+            "not pay; dashed: the PRIM box.",
+        )  # fmt: skip
+    return out
+
+
+def robustness_section(exp: Any, metric: str = "profit", seconds: float | None = None) -> dict[str, Any]:
+    """The template context of the section, every sentence computed from ``exp`` (an `Exploration`). An analysis
+    that cannot run on these worlds (e.g. worlds that failed leave the indices undefined) says why instead."""
     rob = exp.robustness(metric)
     other = [p for p in exp.policies if p != exp.baseline][0]
-    gap = exp.sensitivity(metric, other, exp.baseline)
-    drivers, drivers_text = _drivers(gap)
+    gap = None
+    try:
+        gap = exp.sensitivity(metric, other, exp.baseline)
+        drivers, drivers_text = _drivers(gap)
+    except ValueError as exc:
+        drivers, drivers_text = [], f"The drivers of the gap could not be estimated from these worlds: {exc}."
     regret, regret_text = _regret(rob, metric)
-    box, box_text = _box(exp, metric)
-    voi, voi_text = _evppi(exp, metric)
+    try:
+        box, box_text = _box(exp, metric)
+    except ValueError as exc:
+        box, box_text = None, f"Scenario discovery could not run on these worlds: {exc}."
+    try:
+        voi, voi_text = _evppi(exp, metric)
+    except ValueError as exc:
+        voi, voi_text = [], f"The value of information could not be estimated from these worlds: {exc}."
     source = "parameter draws" if exp.design.design == "file" else "a Latin hypercube over the [uncertainty] table"
-    figures = [Figure(png(sobol_bars(gap, title=f"What drives the gap in {in_text(metric)}: {other} - {exp.baseline}")),
-                      "Bar chart of the first-order sensitivity index of each uncertain input",
-                      f"First-order indices of the per-world gap, {len(exp.worlds)} worlds, one replication each; whiskers: 95 % "
-                      "bootstrap intervals.")]  # fmt: skip
-    if box is not None:
-        figures.append(Figure(png(prim_box(exp, box, metric)), "Scatter of the worlds over two inputs with the PRIM box",
-                              "Each dot a world (one replication per world and scenario); crosses: worlds where the alternative does not pay; dashed: PRIM box."))  # fmt: skip
     return {
         "worlds": len(exp.worlds),
         "inputs": [_label(i) for i in exp.inputs],
@@ -223,5 +247,5 @@ def robustness_section(exp: Any, metric: str = "profit", seconds: float | None =
         "box_text": box_text,
         "voi": voi,
         "voi_text": voi_text,
-        "figures": figures,
+        "figures": _figures(exp, gap, box, metric),
     }

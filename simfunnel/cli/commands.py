@@ -66,21 +66,27 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate one scenario once (a table of KPIs and channels) or ``-n`` times (means with 95 % intervals)."""
     sc = load(args.file, args.set)
-    if args.replications == 1:
+    draws = load_parameters(args.parameters)
+    if args.replications == 1 and draws is None:
         return _run_once(sc, args)
     from simfunnel.experiments import replicate
 
-    exp = replicate(sc, n=args.replications, seed=args.seed, **executor_kwargs(args))
+    exp = replicate(sc, n=args.replications, seed=args.seed, parameters=draws, **executor_kwargs(args))
     summ = exp.summary
     if args.format == "json":
         out = summary_dict(summ)
         dump_json({"scenario": sc.name, "file": args.file, "seed": args.seed, "replications": exp.n_replications,
-                   "kpis": out, "lost_by_reason": lost_by_reason(out)})  # fmt: skip
+                   "kpis": out, "lost_by_reason": lost_by_reason(out),
+                   "parameter_uncertainty": parameters_line(draws) or None})  # fmt: skip
     elif args.format == "csv":
         summ.to_csv(sys.stdout, index=False)
+        if draws is not None:
+            print(parameters_line(draws), file=sys.stderr)
     else:
         span = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
         print(f"{sc.name}: {span}; mean [95 % CI]")
+        if draws is not None:
+            print(parameters_line(draws))
         by = summ.set_index("metric")
         rows = [[kpi_label(k), k, fmt_kpi_ci(k, by.at[k, "mean"], by.at[k, "ci_low"], by.at[k, "ci_high"])]
                 for k in table_kpis(by.index)]  # fmt: skip

@@ -79,6 +79,7 @@ def _scenario_commands(sub: argparse._SubParsersAction) -> None:
 
     sp = _sub(sub, "run", "simulate one scenario", commands.cmd_run)
     sp.add_argument("file", help=FILE_HELP)
+    _parameters(sp)
     _common(sp, 1)
 
     sp = _sub(sub, "compare", "paired comparison of scenarios (common random numbers)", commands.cmd_compare)

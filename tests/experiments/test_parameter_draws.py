@@ -3,6 +3,7 @@ field the gap depends on, common random numbers kept, identical on every executo
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -129,6 +130,7 @@ def test_cli_refuses_a_bad_column_with_exit_2(tmp_path):
     path = tmp_path / "firm.samples.csv"
     pd.DataFrame({"draw": [0], "sales.repz": [4]}).to_csv(path, index=False)
     for argv in (
+        ["run", "preset:base"],
         ["compare", "preset:siloed", "preset:aligned", "-n", "2"],
         ["sweep", "preset:base", "--grid", "organisation.mql_threshold=0.3,0.4", "-n", "2"],
         ["report", "preset:siloed", "preset:aligned", "--quick", "-o", str(tmp_path / "r.html")],
@@ -141,3 +143,16 @@ def test_cli_refuses_a_bad_column_with_exit_2(tmp_path):
         assert "firm.samples.csv: column 'sales.repz'" in proc.stderr and "did you mean 'sales.reps'" in proc.stderr
         assert "Traceback" not in proc.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_run_with_draws_says_parameter_uncertainty_is_included(tmp_path):
+    path = tmp_path / "firm.samples.csv"
+    pd.DataFrame({"draw": [0, 1], "sales.reps": [3, 6]}).to_csv(path, index=False)
+    argv = ["run", "preset:base", "-n", "2", "--format", "json", "--set", "simulation.horizon_days=120"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "simfunnel.cli", *argv, "--parameters", str(path), "--executor", "serial"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["replications"] == 2 and "parameter uncertainty included" in out["parameter_uncertainty"]

@@ -252,8 +252,8 @@ def test_narrative_wait_split() -> None:
 
 # ============================================================================================== 4. extends
 def test_extends_chain_is_one_walk(tmp_path) -> None:
-    from simfunnel.presets import preset_path
     from simfunnel.present.report.sources import field_sources
+    from simfunnel.presets import preset_path
 
     chain = extends_chain("preset:aligned")
     assert [p.name for p in chain] == ["aligned.toml", "base.toml"]

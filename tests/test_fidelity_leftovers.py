@@ -48,7 +48,7 @@ def test_nurture_sharpening_is_off_by_default() -> None:
 
 
 def test_nurture_touches_raise_stated_share_and_shrink_error() -> None:
-    sc = load_scenario("preset:aligned", {**{k: v for k, v in SHARPEN.items()}, "context.nurture_touches_per_week": 1})
+    sc = load_scenario("preset:aligned", {**SHARPEN, "context.nurture_touches_per_week": 1})
     h = Handoff(sc, 4)
     base_share, base_error = h.stated_share, h.timeline_error
     info = LeadInfo(0.0, 200.0, 100.0, 130.0, 0.5, 0.2, 1, 0.5, 60.0, 1000.0, 0, known_day=10.0)

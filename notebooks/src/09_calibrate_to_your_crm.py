@@ -37,8 +37,7 @@ firm_seed = 4
 holdout_after = "2026-01-01"  # the export starts on 2025-01-01: one year to fit, half a year to predict
 fit_points = (16, 8, 2, 8)  # Sobol points of the first round and of each local round, rounds, replicates
 histories = 8  # simulated histories behind each band
-replications = 4  # paired replications per parameter draw in the aligned-vs-siloed comparison
-parameter_draws = 4  # parameter draws from the calibration's sample in that comparison
+replications = 16  # paired replications of the aligned-vs-siloed comparison, each with a parameter draw
 seed = 0
 
 # %% [markdown]
@@ -57,7 +56,7 @@ import pandas as pd
 from simfunnel import compare, load_scenario, simulate
 from simfunnel.calibrate import FitSettings, calibrate
 from simfunnel.calibrate.backtest import backtest
-from simfunnel.calibrate.compare import compare_fit, draw_overrides
+from simfunnel.calibrate.compare import compare_fit
 from simfunnel.calibrate.write import write_calibration
 from simfunnel.data import export_crm, read_crm
 from simfunnel.experiments.bridge import with_organisation
@@ -242,24 +241,19 @@ for note in bt.notes:
 #
 # Notebook 02's question, now for the calibrated firm: its market, budget and team (its hiring and budget history
 # included, over the base's two years), the siloed organisation of the base (what the firm does today) and the
-# aligned one. Each of `parameter_draws` draws from the calibration's
-# sample is run `replications` times with common random numbers across the two organisations, so the interval
-# of the profit gap includes the uncertainty of the calibrated parameters, not only simulation noise.
+# aligned one. `compare` takes the calibration's parameter sample (`parameters=`): every replication runs with
+# one of its draws, the same draw for both organisations (common random numbers), so the interval of the profit
+# gap includes the uncertainty of the calibrated parameters, not only simulation noise.
 
 # %%
 client = cal.scenario()
 siloed_org, aligned_org = load_scenario("preset:siloed"), load_scenario("preset:aligned")
-draws = cal.draws()
-gaps = []
-for i in range(parameter_draws):
-    drawn = client.with_overrides(draw_overrides(draws, i * (len(draws) // parameter_draws)))
-    pair = {"siloed": with_organisation(drawn, siloed_org), "aligned": with_organisation(drawn, aligned_org)}
-    exp = compare(pair, n=replications, seed=seed + 10 + i, executor="serial", progress=False)
-    wide = exp.runs[exp.runs["metric"] == "profit"].pivot(index="replication", columns="scenario", values="value")
-    gaps.append(pd.DataFrame({"draw": i, "siloed": wide["siloed"], "aligned": wide["aligned"],
-                              "gap": wide["aligned"] - wide["siloed"]}))  # fmt: skip
-gaps = pd.concat(gaps, ignore_index=True)
-gaps.groupby("draw")[["siloed", "aligned", "gap"]].mean()
+pair = {"siloed": with_organisation(client, siloed_org), "aligned": with_organisation(client, aligned_org)}
+exp = compare(pair, n=replications, seed=seed + 10, executor="serial", progress=False, parameters=cal.draws())
+print(exp.parameter_uncertainty)
+wide = exp.runs[exp.runs["metric"] == "profit"].pivot(index="replication", columns="scenario", values="value")
+gaps = pd.DataFrame({"siloed": wide["siloed"], "aligned": wide["aligned"], "gap": wide["aligned"] - wide["siloed"]})
+gaps.describe().loc[["mean", "std", "min", "max"]]
 
 # %%
 lo, hi = np.quantile(gaps["gap"], [0.05, 0.95])
@@ -272,7 +266,7 @@ print(
 )
 print(
     f"Siloed profit {format_kpi('profit', gaps['siloed'].mean())}, aligned {format_kpi('profit', gaps['aligned'].mean())} "
-    f"(means over {parameter_draws} parameter draws x {replications} replications)."
+    f"(means over {replications} replications, each with its own parameter draw)."
 )
 
 # %% [markdown]

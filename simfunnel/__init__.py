@@ -2,7 +2,7 @@
 
 Public API: `load_scenario`, `Scenario.with_overrides`, `simulate` -> `RunResult`, and the experiments
 `replicate`, `compare`, `sweep`, `attribute`, `optimize_budget`, `best_splits` (package `simfunnel.experiments`;
-how they run: `RunOptions`, serial by default).
+how they run: `RunOptions`, serial by default; parameter uncertainty from a calibration: `ParameterDraws`).
 """
 
 from simfunnel.errors import ConservationError, ExperimentError, ScenarioError
@@ -13,6 +13,7 @@ __all__ = [
     "LEVERS",
     "ConservationError",
     "ExperimentError",
+    "ParameterDraws",
     "RunOptions",
     "RunResult",
     "Scenario",
@@ -38,12 +39,21 @@ import types as _types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the same names for type checkers and the API docs (griffe reads these imports)
-    from simfunnel.experiments import RunOptions, attribute, best_splits, compare, optimize_budget, replicate, sweep
+    from simfunnel.experiments import (
+        ParameterDraws,
+        RunOptions,
+        attribute,
+        best_splits,
+        compare,
+        optimize_budget,
+        replicate,
+        sweep,
+    )
     from simfunnel.scenario import LEVERS, Scenario, load_scenario, parse_override
     from simfunnel.simulate import RunResult, simulate
 
 _LAZY = {
-    **dict.fromkeys(("RunOptions", "attribute", "best_splits", "compare", "optimize_budget", "replicate", "sweep"),
+    **dict.fromkeys(("ParameterDraws", "RunOptions", "attribute", "best_splits", "compare", "optimize_budget", "replicate", "sweep"),
                     "simfunnel.experiments"),
     **dict.fromkeys(("LEVERS", "Scenario", "load_scenario", "parse_override"), "simfunnel.scenario"),
     **dict.fromkeys(("RunResult", "simulate"), "simfunnel.simulate"),

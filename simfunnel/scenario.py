@@ -34,7 +34,7 @@ from simfunnel.schema.team import BudgetStep, Staffing, check_plan
 from simfunnel.schema.uncertainty import UncertainInput, check_uncertainty
 
 __all__ = ["LEVERS", "PlausibilityWarning", "Scenario", "ScenarioError", "deep_merge", "load_scenario",
-           "did_you_mean", "parse_override"]  # fmt: skip
+           "did_you_mean", "extends_chain", "extends_files", "parse_override"]  # fmt: skip
 
 NON_CHANNEL_SHARES = ("nurture", "retention", "training")
 MAX_EXPECTED_BUYERS = 5_000_000
@@ -422,30 +422,61 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(str(path), "", f"cannot be read: {exc.strerror or exc}") from None
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(p.name for p in (*chain, resolved))
-        raise ScenarioError(str(path), "extends", f"extends cycle: {cycle}")
-    data = _read_toml(path)
-    if not data:
-        only = "" if not path.read_bytes().strip() else " (it holds only comments)"
-        raise ScenarioError(
-            str(path),
-            "",
-            f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
-            '[organisation], or extends = "base.toml" to start from another scenario',
-        )
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
-    parent_path = resolve(parent, relative_to=path.parent)  # a file next to this one, or preset:NAME
-    if not parent_path.is_file():
-        raise ScenarioError(str(path), "extends", f"extended file {parent!r} not found (looked at {parent_path})")
-    base = _read_with_extends(parent_path, (*chain, resolved))
-    return deep_merge(base, data)
+def extends_files(path: str | Path, *, strict: bool = True) -> list[tuple[Path, dict[str, Any]]]:
+    """A scenario file and the files it ``extends``, nearest first, each with its TOML table (``extends``
+    removed): the one walk of the chain, used by `load_scenario` and by the report's parameter sources.
+    ``strict``: refuse a cycle, an unreadable, empty or missing file with a `ScenarioError`; otherwise stop the
+    chain at the first such file (what could be read is returned)."""
+    current, files, seen = resolve(path), [], []
+    while True:
+        resolved = current.resolve()
+        if resolved in seen:
+            if not strict:
+                return files
+            cycle = " -> ".join(p.name for p in (*seen, resolved))
+            raise ScenarioError(str(current), "extends", f"extends cycle: {cycle}")
+        try:
+            data = _read_toml(current)
+        except ScenarioError:
+            if strict:
+                raise
+            return files
+        if not data and strict:
+            only = "" if not current.read_bytes().strip() else " (it holds only comments)"
+            raise ScenarioError(
+                str(current),
+                "",
+                f"the file is empty{only}; a scenario needs [market], [marketing], [sales] and "
+                '[organisation], or extends = "base.toml" to start from another scenario',
+            )
+        parent = data.pop("extends", None)
+        files.append((current, data))
+        seen.append(resolved)
+        if parent is None or (not isinstance(parent, str) and not strict):
+            return files
+        if not isinstance(parent, str):
+            raise ScenarioError(str(current), "extends", "must be a file name (string), relative to this file")
+        parent_path = resolve(parent, relative_to=current.parent)  # a file next to this one, or preset:NAME
+        if not parent_path.is_file():
+            if not strict:
+                return files
+            raise ScenarioError(
+                str(current), "extends", f"extended file {parent!r} not found (looked at {parent_path})"
+            )
+        current = parent_path
+
+
+def extends_chain(path: str | Path, *, strict: bool = True) -> list[Path]:
+    """The file and the files it ``extends``, nearest first (`extends_files` without the tables)."""
+    return [p for p, _ in extends_files(path, strict=strict)]
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The scenario table of ``path`` with its ``extends`` chain merged in (the nearest file wins)."""
+    data: dict[str, Any] = {}
+    for _, table in reversed(extends_files(path)):
+        data = deep_merge(data, table) if data else table
+    return data
 
 
 def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,11 @@
 """`simfunnel calibrate`: read a firm's CRM export, estimate what it records directly, fit the latent
-parameters by simulation and write a scenario extending the base plus a parameter-sample file."""
+parameters by simulation and write a scenario extending the base plus a parameter-sample file; optionally a fit
+report (`--report`: observed vs simulated) and a backtest (`--holdout-after DATE`: fit before the date, predict
+the months after it against two naive forecasts).
+
+The fit report is an option of `calibrate` rather than its own command: it needs the data, the calibration and
+its sample together, which `calibrate` has in memory - a separate command would read and check the data again and
+would have to trust that the scenario and the sample belong to them."""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import os
 import time
 
 from simfunnel.cli.common import UserError
+
+DEFAULT_REPS, QUICK_REPS = 20, 8
 
 
 def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
@@ -23,13 +31,35 @@ def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
     sp.add_argument("--base", default="preset:base", help="scenario the calibrated one extends (file or preset:NAME)")
     sp.add_argument("-o", "--output", required=True, help="scenario TOML to write (no default; sample next to it)")
     sp.add_argument("--quick", action="store_true", help="about a quarter of the simulation runs: a first look")
+    sp.add_argument("--report", default=None, metavar="HTML",
+                    help="also write the fit report (observed vs simulated, goodness of fit; default: none)")  # fmt: skip
+    sp.add_argument("--holdout-after", default=None, metavar="DATE",
+                    help="backtest: fit on the data before DATE (rounded up to a month start), predict the months "
+                    "after it; writes <output stem>.backtest.csv (default: fit on all data)")  # fmt: skip
+    sp.add_argument("--reps", type=int, default=None,
+                    help=f"simulated histories of the report and backtest (default {DEFAULT_REPS}; quick {QUICK_REPS})")  # fmt: skip
     sp.add_argument("--seed", type=int, default=0, help="root seed of the fit's random numbers")
     sp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _print_estimates(cal: object) -> None:
+    for row in cal.frame().itertuples():  # type: ignore[attr-defined]
+        flag = f"  [{row.status}]" if row.status != "estimated" else ""
+        print(f"{row.name:<30} {row.value:>12.5g}  90 % [{row.low:.5g}, {row.high:.5g}] {row.unit}{flag}")
+
+
+def _print_backtest(bt: object, path: str) -> None:
+    errors = bt.errors  # type: ignore[attr-defined]
+    print(f"\nbacktest: {len(bt.months)} months after {bt.cut:%Y-%m-%d} ({bt.reps} replications)")  # type: ignore[attr-defined]
+    print(errors.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for line in [*bt.verdicts(), *bt.notes]:  # type: ignore[attr-defined]
+        print(line)
+    print(path)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Calibrate, write the scenario and the sample, print the estimates."""
+    """Calibrate (or backtest), write the scenario and the sample, optionally the fit report; print the estimates."""
     from simfunnel.calibrate import calibrate
     from simfunnel.calibrate.write import write_calibration
     from simfunnel.data import CrmDataError, read_crm
@@ -37,26 +67,56 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if not args.output.lower().endswith(".toml"):
         raise UserError(f"-o {args.output}: the scenario file must end in .toml")
+    if args.report is not None and not args.report.lower().endswith((".html", ".htm")):
+        raise UserError(f"--report {args.report}: the report file must end in .html")
     try:
         crm = read_crm(args.leads, args.deals, args.activities, mapping=args.mapping, export_date=args.export_date)
     except CrmDataError as exc:
         raise UserError(str(exc)) from None
     if args.deals is None:
+        if args.holdout_after:
+            raise UserError("--holdout-after needs a deals file (the backtest predicts wins)")
         print("no deals file: only lead arrivals and the team are estimated; no latent parameters fitted")
     start = time.perf_counter()
+    workers = args.workers or os.cpu_count() or 1
+    progress = False if args.quiet else None
+    reps = args.reps or (QUICK_REPS if args.quick else DEFAULT_REPS)
+    bt, observed = None, crm
     try:
-        cal = calibrate(crm, args.base, quick=args.quick, seed=args.seed, workers=args.workers or os.cpu_count() or 1,
-                        progress=False if args.quiet else None)  # fmt: skip
+        if args.holdout_after:
+            from simfunnel.calibrate.backtest import backtest, truncate
+
+            bt = backtest(crm, args.holdout_after, args.base, quick=args.quick, reps=reps, seed=args.seed,
+                          workers=workers, progress=progress)  # fmt: skip
+            cal, observed = bt.calibration, truncate(crm, bt.cut)
+        else:
+            cal = calibrate(crm, args.base, quick=args.quick, seed=args.seed, workers=workers, progress=progress)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
+    except ValueError as exc:
+        if not args.holdout_after:
+            raise
+        raise UserError(str(exc)) from None
     data = ", ".join(os.path.basename(str(f)) for f in (args.leads, args.deals, args.activities) if f)
+    if bt is not None:
+        data += f" (before {bt.cut:%Y-%m-%d})"
     scenario, samples = write_calibration(cal, args.output, data)
-    frame = cal.frame()
-    for row in frame.itertuples():
-        flag = f"  [{row.status}]" if row.status != "estimated" else ""
-        print(f"{row.name:<30} {row.value:>12.5g}  90 % [{row.low:.5g}, {row.high:.5g}] {row.unit}{flag}")
+    _print_estimates(cal)
     runs = cal.fit.runs if cal.fit is not None else 0
     print(f"\n{scenario}  ({runs} simulation runs, {time.perf_counter() - start:.0f} s)\n{samples}")
+    if bt is not None:
+        path = scenario.with_name(scenario.stem + ".backtest.csv")
+        bt.table.to_csv(path, index=False)
+        _print_backtest(bt, str(path))
+    if args.report is not None:
+        from simfunnel.calibrate.compare import compare_fit
+        from simfunnel.present.fit_report import build_fit_report
+
+        comparison = compare_fit(observed, cal.scenario(), cal.direct.start, reps=reps, draws=cal.draws(),
+                                 seed=args.seed, workers=workers, progress=progress)  # fmt: skip
+        out = build_fit_report(observed, cal, comparison, args.report, backtest=bt,
+                               seconds=time.perf_counter() - start)  # fmt: skip
+        print(f"{out}  (fit report, {time.perf_counter() - start:.0f} s in all)")
     return 0
 
 

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simfunnel.cli.common import USER_ERROR, UserError, executor_kwargs, horizon_text, load
+from simfunnel.cli.common import (
+    USER_ERROR,
+    UserError,
+    executor_kwargs,
+    horizon_text,
+    load,
+    load_parameters,
+    parameters_line,
+)
 from simfunnel.cli.tables import (
     dump_json,
     fmt_kpi,
@@ -58,21 +66,27 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate one scenario once (a table of KPIs and channels) or ``-n`` times (means with 95 % intervals)."""
     sc = load(args.file, args.set)
-    if args.replications == 1:
+    draws = load_parameters(args.parameters)
+    if args.replications == 1 and draws is None:
         return _run_once(sc, args)
     from simfunnel.experiments import replicate
 
-    exp = replicate(sc, n=args.replications, seed=args.seed, **executor_kwargs(args))
+    exp = replicate(sc, n=args.replications, seed=args.seed, parameters=draws, **executor_kwargs(args))
     summ = exp.summary
     if args.format == "json":
         out = summary_dict(summ)
         dump_json({"scenario": sc.name, "file": args.file, "seed": args.seed, "replications": exp.n_replications,
-                   "kpis": out, "lost_by_reason": lost_by_reason(out)})  # fmt: skip
+                   "kpis": out, "lost_by_reason": lost_by_reason(out),
+                   "parameter_uncertainty": parameters_line(draws) or None})  # fmt: skip
     elif args.format == "csv":
         summ.to_csv(sys.stdout, index=False)
+        if draws is not None:
+            print(parameters_line(draws), file=sys.stderr)
     else:
         span = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
         print(f"{sc.name}: {span}; mean [95 % CI]")
+        if draws is not None:
+            print(parameters_line(draws))
         by = summ.set_index("metric")
         rows = [[kpi_label(k), k, fmt_kpi_ci(k, by.at[k, "mean"], by.at[k, "ci_low"], by.at[k, "ci_high"])]
                 for k in table_kpis(by.index)]  # fmt: skip
@@ -132,20 +146,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load(f, args.set) for f in args.files]
     names = scenario_names(args.files, scenarios)
     baseline = _baseline(args, names)
+    draws = load_parameters(args.parameters)
     from simfunnel.experiments import compare
 
     exp = compare(dict(zip(names, scenarios, strict=True)), n=args.replications, seed=args.seed, baseline=baseline,
-                  **executor_kwargs(args))  # fmt: skip
+                  parameters=draws, **executor_kwargs(args))  # fmt: skip
     summ, diffs = exp.summary, exp.diffs
     if args.format == "json":
         dump_json(_compare_json(args, exp, names, baseline))
         return 0
     if args.format == "csv":
         summ.to_csv(sys.stdout, index=False)
+        if draws is not None:
+            print(parameters_line(draws), file=sys.stderr)
         return 0
     horizon = horizon_text([s.simulation.horizon_days for s in scenarios], exp.n_replications, args.seed,
                            [s.simulation.warmup_days for s in scenarios])  # fmt: skip
     print(f"{' vs '.join(names)}: {horizon}, paired (common random numbers); mean [95 % CI]")
+    if draws is not None:
+        print(parameters_line(draws))
     s = summ.set_index(["scenario", "metric"])
     d = diffs.set_index(["scenario", "metric"])
     others = [n for n in names if n != baseline]
@@ -167,6 +186,7 @@ def _compare_json(args: argparse.Namespace, exp: Any, names: list[str], baseline
         "seed": args.seed,
         "replications": exp.n_replications,
         "baseline": baseline,
+        "parameter_uncertainty": parameters_line(exp.parameters) or None,
         "scenarios": {n: summary_dict(exp.summary, "scenario", n) for n in names},
         "differences": {
             n: {

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from simfunnel.experiments.draws import ParameterDraws
     from simfunnel.scenario import Scenario
 
 USER_ERROR = 2
@@ -55,6 +56,27 @@ def load(path: str, sets: Sequence[str] | None = None) -> Scenario:
     overrides = dict(parse_override(s) for s in sets or ())
     with plausibility_lines():
         return load_scenario(path, overrides)
+
+
+def load_parameters(path: str | None) -> ParameterDraws | None:
+    """The ``--parameters FILE`` draws (None without the option); a missing file is a `UserError`, a bad column a
+    `ScenarioError` naming the file and the column (both exit 2)."""
+    if path is None:
+        return None
+    from simfunnel.experiments.draws import read_draws
+
+    try:
+        return read_draws(path)
+    except FileNotFoundError as exc:
+        raise UserError(f"--parameters: {exc}") from None
+
+
+def parameters_line(draws: ParameterDraws | None, what: str = "scenario") -> str:
+    """'' without draws; else the line every command prints saying the intervals include parameter uncertainty
+    (``what``: the things that share each replication's draw, "scenario" or "grid point")."""
+    if draws is None:
+        return ""
+    return f"parameter uncertainty included: {draws.describe()} (one per replication, the same for every {what})"
 
 
 def check_kpi_option(option: str, name: str) -> str:

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from simfunnel.cli.common import FAILED, UserError, executor_kwargs, plausibility_lines
+from simfunnel.cli.common import (
+    FAILED,
+    UserError,
+    executor_kwargs,
+    load_parameters,
+    parameters_line,
+    plausibility_lines,
+)
 from simfunnel.cli.tables import dump_json, print_table
 from simfunnel.errors import ScenarioError
 from simfunnel.formatting import format_ci, format_value
@@ -37,13 +44,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from simfunnel.scenario import parse_override
 
     overrides = dict(parse_override(x) for x in args.set or ())
+    if args.samples is not None and not args.robustness:
+        raise UserError("--samples sets the worlds of the robustness section: add --robustness")
+    draws = load_parameters(args.parameters)
     try:
         with plausibility_lines():
             info = build_report_info(
                 list(args.files), args.output, n=args.replications, seed=args.seed, baseline=args.baseline,
                 quick=args.quick, overrides=overrides, attribution=args.attribution,
                 validation=not args.no_validation, title=args.title, question=args.question,
-                cache=False if args.no_cache else True, **executor_kwargs(args),
+                cache=False if args.no_cache else True, parameters=draws, robustness=args.robustness,
+                robustness_samples=args.samples, **executor_kwargs(args),
             )  # fmt: skip
     except ValueError as exc:
         if isinstance(exc, ScenarioError):
@@ -54,9 +65,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"wrote {info.path} ({info.path.stat().st_size / 1e6:.1f} MB) in {info.seconds:.0f} s: {info.n} replications"
         + (f", attribution {info.attribution_n} replications" if info.attribution_n else "")
         + f" (compare {t.get('compare', 0):.0f} s, attribution {t.get('attribution', 0):.0f} s, "
-        f"validation {t.get('validation', 0):.0f} s, figures {t.get('figures', 0):.0f} s)",
+        f"validation {t.get('validation', 0):.0f} s, figures {t.get('figures', 0):.0f} s"
+        + (
+            f", robustness {info.robustness_worlds} worlds {t.get('robustness', 0):.0f} s"
+            if info.robustness_worlds
+            else ""
+        )
+        + ")",
         file=sys.stderr,
     )
+    if draws is not None:
+        print(parameters_line(draws), file=sys.stderr)
     if args.pdf is not None:
         from simfunnel.present.report import html_to_pdf
 

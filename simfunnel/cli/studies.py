@@ -12,7 +12,16 @@ import sys
 import warnings
 from pathlib import Path
 
-from simfunnel.cli.common import FAILED, UserError, check_kpi_option, executor_kwargs, horizon_text, load
+from simfunnel.cli.common import (
+    FAILED,
+    UserError,
+    check_kpi_option,
+    executor_kwargs,
+    horizon_text,
+    load,
+    load_parameters,
+    parameters_line,
+)
 from simfunnel.cli.grid import parse_grid
 from simfunnel.cli.tables import dump_json, fmt_kpi, fmt_kpi_ci, kpi_label, print_table, report_errors
 from simfunnel.formatting import format_value
@@ -32,13 +41,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simfunnel.experiments.sweep import check_grid_fields
 
     check_grid_fields(sc, grid, "--grid")
+    draws = load_parameters(args.parameters)
 
     total = math.prod(len(v) for v in grid.values())
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_FAILED_WARNING, category=RuntimeWarning)
         try:
             exp = sweep(sc, grid, n=args.replications, seed=args.seed, checkpoint=args.checkpoint,
-                        **executor_kwargs(args))  # fmt: skip
+                        parameters=draws, **executor_kwargs(args))  # fmt: skip
             errors = exp.errors
         except ExperimentError as exc:  # every point failed: the library raises, with the error table
             exp, errors = None, exc.errors
@@ -57,12 +67,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     fields = list(grid)
     summ = exp.summary[exp.summary["metric"] == metric]
     if args.format == "json":
-        dump_json({"metric": metric, "points": summ.to_dict(orient="records")})
+        dump_json({"metric": metric, "parameter_uncertainty": parameters_line(draws, "grid point") or None,
+                   "points": summ.to_dict(orient="records")})  # fmt: skip
     elif args.format == "csv":
         exp.summary.to_csv(sys.stdout, index=False)
+        if draws is not None:
+            print(parameters_line(draws, "grid point"), file=sys.stderr)
     else:
         horizon = horizon_text(sc.simulation.horizon_days, exp.n_replications, args.seed, sc.simulation.warmup_days)
         print(f"sweep of {', '.join(fields)} on {sc.name}: {total} points {horizon}; {metric} mean [95 % CI]")
+        if draws is not None:
+            print(parameters_line(draws, "grid point"))
         rows = [[*(str(r[f]) for f in fields), fmt_kpi_ci(metric, r["mean"], r["ci_low"], r["ci_high"])]
                 for r in summ.to_dict(orient="records")]  # fmt: skip
         print_table(rows, [*fields, f"{kpi_label(metric)} [{metric}]"], left=0)

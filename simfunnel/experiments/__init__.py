@@ -4,6 +4,8 @@
   `optimize_budget`, `best_splits` (`.budget`) - each takes ``options: RunOptions | None`` (`.options`; the
   keywords ``executor=``, ``workers=``, ``address=``, ``client=``, ``progress=``, ``cache=`` still work);
 - results: `Experiment` (`.runs`), `Attribution`, `BudgetResult`; no run succeeded: `ExperimentError`;
+- parameter draws (`.draws`): ``parameters=`` of `compare`, `sweep`, `replicate` (e.g. calibrate's
+  ``.samples.csv``) - replication ``i`` of every scenario runs with the same draw;
 - seeds (`.seeds`): `root_seed`, `child_seed` - replication ``i`` of every scenario gets child ``i``;
 - statistics (`.statistics`): `t_quantile_975`, `mean_ci`;
 - where runs execute (`.executors`): serial (default), a process pool, Dask; results never depend on it;
@@ -14,6 +16,7 @@ from simfunnel.errors import ExperimentError
 from simfunnel.experiments.attribution import Attribution, Lever, attribute
 from simfunnel.experiments.budget import BudgetResult, best_splits, optimize_budget
 from simfunnel.experiments.cache import CacheLike, ResultCache
+from simfunnel.experiments.draws import ParameterDraws, ParametersLike, read_draws
 from simfunnel.experiments.executors import (
     DaskExecutor,
     ExecutorName,
@@ -41,6 +44,8 @@ __all__ = [
     "ExperimentError",
     "Grid",
     "Lever",
+    "ParameterDraws",
+    "ParametersLike",
     "ProcessExecutor",
     "ResultCache",
     "RunOptions",
@@ -54,6 +59,7 @@ __all__ = [
     "compare",
     "mean_ci",
     "optimize_budget",
+    "read_draws",
     "replicate",
     "root_seed",
     "sweep",

@@ -11,6 +11,7 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
+from simfunnel.experiments.draws import ParameterDraws, ParametersLike, as_draws
 from simfunnel.experiments.executors import Outcome, TaskExecutor
 from simfunnel.experiments.kpis import check_kpi
 from simfunnel.experiments.options import ExecutionKwargs, RunOptions, resolve_options
@@ -48,6 +49,7 @@ def replicate(
     precision_metric: str = "profit",
     max_replications: int = 200,
     batch: int | None = None,
+    parameters: ParametersLike = None,
     options: RunOptions | None = None,
     **execution: Unpack[ExecutionKwargs],
 ) -> Experiment:
@@ -57,11 +59,14 @@ def replicate(
     (default 10; never tied to the worker count, so the stopping point is the same on every executor) until
     the 95 % CI half-width of ``precision_metric`` is within ``precision`` x |mean|, or ``max_replications``
     are done. ``.n_replications`` says how many were needed, ``.precision_met`` whether the target was met.
+    ``parameters``: a parameter-sample file or table; replication ``i`` runs with one of its draws
+    (`simfunnel.experiments.draws`), so the interval includes parameter uncertainty.
     ``options`` (or the keywords ``executor=``, ``workers=``, ...): see `RunOptions`.
     """
     opts = resolve_options(options, execution, "replicate")
     scn = as_scenario(scenario)
     root = root_seed(seed)
+    draws = as_draws(parameters)
     point = Point(0, {"scenario": scn.name}, scn)
     n0 = check_n(DEFAULT_N if n is None else n)
     extra: dict[str, Any] = {}
@@ -72,16 +77,21 @@ def replicate(
         if step < 1:
             raise ValueError(f"batch must be >= 1, got {step}")
         check_kpi(precision_metric, "precision_metric", "replicate", custom_runner=opts.runner is not None)
+    if draws is not None:
+        draws.check({scn.name: scn})
+        draws.check_values({scn.name: scn}, root, n0 if precision is None else max_replications)
     with opts.scope() as ex:
         if precision is None:
-            outcomes = execute([point], range(n0), root, ex, desc=f"replicate {scn.name}", cache=opts.cache)
+            outcomes = execute([point], range(n0), root, ex, desc=f"replicate {scn.name}", cache=opts.cache,
+                               draws=draws)  # fmt: skip
             total = n0
         else:
             outcomes, total, met = _until_precise(
-                point, root, ex, opts, n0, step, precision, precision_metric, max_replications
+                point, root, ex, opts, n0, step, precision, precision_metric, max_replications, draws
             )
             extra = {"precision": precision, "precision_metric": precision_metric, "precision_met": met}
-    return finish("replicate", [point], outcomes, total, root, ("scenario",), keep_point=False, **extra)
+    return finish("replicate", [point], outcomes, total, root, ("scenario",), keep_point=False, parameters=draws,
+                  **extra)  # fmt: skip
 
 
 def _until_precise(
@@ -94,6 +104,7 @@ def _until_precise(
     precision: float,
     metric: str,
     max_replications: int,
+    draws: ParameterDraws | None = None,
 ) -> tuple[dict[tuple[int, int], Outcome], int, bool]:
     """Batches of ``step`` replications until ``metric``'s half-width is within ``precision`` x |mean|;
     returns (outcomes, replications run, target met)."""
@@ -103,7 +114,7 @@ def _until_precise(
     met = failed = False
     while True:
         desc = f"replicate {name} (n={total})"
-        outcomes = execute([point], range(total), root, ex, desc=desc, skip=outcomes, cache=opts.cache)
+        outcomes = execute([point], range(total), root, ex, desc=desc, skip=outcomes, cache=opts.cache, draws=draws)
         if any(not ok for ok, _ in outcomes.values()):
             failed = True  # reported by finish
             break
@@ -132,12 +143,17 @@ def compare(
     seed: SeedLike = None,
     *,
     baseline: str | None = None,
+    parameters: ParametersLike = None,
     options: RunOptions | None = None,
     **execution: Unpack[ExecutionKwargs],
 ) -> Experiment:
     """Run every scenario ``n`` times with common random numbers (replication ``i`` of each scenario gets the
     same seed child ``i``) and report paired differences against ``baseline`` (default: the first name)
     in ``.diffs``, with Welch (unpaired) intervals alongside to show what pairing buys.
+    ``parameters``: a parameter-sample file (what `simfunnel calibrate` writes as ``<stem>.samples.csv``), a
+    DataFrame of draws or `ParameterDraws`: replication ``i`` of every scenario runs with the same draw
+    (`simfunnel.experiments.draws`), so the paired intervals include parameter uncertainty; the columns are
+    checked before any run (`ScenarioError` naming the file and the column). ``.parameters`` keeps the draws.
     ``options`` (or the keywords ``executor=``, ``workers=``, ...): see `RunOptions`."""
     opts = resolve_options(options, execution, "compare")
     if not scenarios:
@@ -151,9 +167,15 @@ def compare(
     n = check_n(n)
     root = root_seed(seed)
     points = [Point(i, {"scenario": name}, as_scenario(s)) for i, (name, s) in enumerate(scenarios.items())]
+    draws = as_draws(parameters)
+    if draws is not None:
+        by_name = {p.labels["scenario"]: p.scenario for p in points if p.scenario is not None}
+        draws.check(by_name)
+        draws.check_values(by_name, root, n)
     with opts.scope() as ex:
-        outcomes = execute(points, range(n), root, ex, desc="compare", cache=opts.cache)
-    exp = finish("compare", points, outcomes, n, root, ("scenario",), keep_point=False, baseline=baseline)
+        outcomes = execute(points, range(n), root, ex, desc="compare", cache=opts.cache, draws=draws)
+    exp = finish("compare", points, outcomes, n, root, ("scenario",), keep_point=False, baseline=baseline,
+                 parameters=draws)  # fmt: skip
     exp.diffs = paired_diffs(exp.runs, names, baseline)
     return exp
 

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simfunnel.errors import ExperimentError
+from simfunnel.errors import ExperimentError, ScenarioError
 from simfunnel.experiments.cache import CacheLike, resolve_cache
+from simfunnel.experiments.draws import ParameterDraws
 from simfunnel.experiments.executors import Outcome, Task, TaskExecutor
 from simfunnel.experiments.seeds import child_seed, seed_from_parts
 from simfunnel.experiments.statistics import half_widths
@@ -75,6 +76,22 @@ class Experiment:
     precision_metric: str | None = None
     precision_met: bool | None = None
     metrics: tuple[str, ...] = ()
+    parameters: ParameterDraws | None = None
+
+    @property
+    def parameter_uncertainty(self) -> str | None:
+        """None without parameter draws; else the line saying the intervals include parameter uncertainty."""
+        if self.parameters is None:
+            return None
+        return f"intervals include parameter uncertainty: {self.parameters.describe()}, one per replication"
+
+    def draw_for(self, replication: int) -> dict[str, Any]:
+        """The drawn field values replication ``replication`` ran with ({} without draws):
+        ``simulate(scenario.with_overrides(exp.draw_for(i)), exp.seed_for(i))`` reproduces that run."""
+        if self.parameters is None:
+            return {}
+        root = seed_from_parts(self.seed, self.spawn_key)
+        return self.parameters.overrides(int(self.parameters.rows(root, [replication])[0]))
 
     def seed_for(self, replication: int) -> np.random.SeedSequence:
         """The SeedSequence replication ``replication`` ran with: ``simulate(scenario, exp.seed_for(i))``
@@ -138,21 +155,22 @@ def execute(
     skip: Mapping[tuple[int, int], Outcome] | None = None,
     on_done: Callable[[tuple[int, int], Outcome], None] | None = None,
     cache: CacheLike = None,
+    draws: ParameterDraws | None = None,
 ) -> dict[tuple[int, int], Outcome]:
-    """Run every (valid point, replication) not in ``skip``; replication i of every point gets child i.
+    """Run every (valid point, replication) not in ``skip``; replication i of every point gets child i and, with
+    ``draws``, the same parameter draw (`simfunnel.experiments.draws`; a draw that makes a point invalid fails
+    that run with its message).
 
     With a ``cache`` (`simfunnel.experiments.cache`; only for the model's own runner), a task whose (scenario, seed,
     model version) was run before is served from disk - reported through ``on_done`` like a finished run - and
     every newly finished run is stored."""
     skip = skip or {}
-    tasks = [
-        Task((p.index, r), p.scenario, child_seed(root, r))
-        for p in points
-        if p.scenario is not None
-        for r in replications
-        if (p.index, r) not in skip
-    ]
     outcomes = dict(skip)
+    tasks, invalid = _tasks(points, replications, root, skip, draws)
+    for key, message in invalid.items():
+        outcomes[key] = (False, message)
+        if on_done is not None:
+            on_done(key, (False, message))
     store = resolve_cache(cache) if getattr(ex, "runner", None) is None else None
     if store is None:
         outcomes.update(ex.run(tasks, desc=desc, on_done=on_done))
@@ -184,6 +202,41 @@ def execute(
     if failed_writes:
         warnings.warn(f"result cache {store.directory} not written: {failed_writes[0]}", RuntimeWarning, stacklevel=3)
     return outcomes
+
+
+def _tasks(
+    points: Sequence[Point],
+    replications: Sequence[int],
+    root: np.random.SeedSequence,
+    skip: Mapping[tuple[int, int], Outcome],
+    draws: ParameterDraws | None,
+) -> tuple[list[Task], dict[tuple[int, int], str]]:
+    """(the tasks to run, error message of each (point, replication) whose drawn scenario is invalid)."""
+    reps = list(replications)
+    rows = dict(zip(reps, draws.rows(root, reps).tolist(), strict=True)) if draws is not None and reps else {}
+    tasks: list[Task] = []
+    invalid: dict[tuple[int, int], str] = {}
+    for p in points:
+        if p.scenario is None:
+            continue
+        drawn: dict[int, Scenario | str] = {}
+        for r in reps:
+            if (p.index, r) in skip:
+                continue
+            scenario: Scenario | str = p.scenario
+            if draws is not None:
+                row = rows[r]
+                if row not in drawn:
+                    try:
+                        drawn[row] = draws.apply(p.scenario, row)
+                    except ScenarioError as exc:
+                        drawn[row] = f"{type(exc).__name__}: {exc}"
+                scenario = drawn[row]
+            if isinstance(scenario, str):
+                invalid[(p.index, r)] = scenario
+            else:
+                tasks.append(Task((p.index, r), scenario, child_seed(root, r)))
+    return tasks, invalid
 
 
 def tables(

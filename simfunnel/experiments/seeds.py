@@ -23,10 +23,16 @@ PERMUTATION_KEY = 2**31 - 1
 """Child key of the stream that draws Shapley permutations: ``child_seed(root, PERMUTATION_KEY)``, disjoint from
 the replication children 0, 1, 2, ..."""
 
+DRAWS_KEY = 2**31 - 3
+"""Child key of the stream that assigns parameter draws to replications (`simfunnel.experiments.draws`):
+``child_seed(root, DRAWS_KEY)``; the design stream of `simfunnel.analysis.design` is 2**31 - 2."""
+
 __all__ = [
+    "DRAWS_KEY",
     "PERMUTATION_KEY",
     "SeedLike",
     "child_seed",
+    "draws_seed",
     "fresh_seed",
     "permutation_seed",
     "root_seed",
@@ -53,6 +59,11 @@ def child_seed(root: np.random.SeedSequence, replication: int) -> np.random.Seed
 def permutation_seed(root: np.random.SeedSequence) -> np.random.SeedSequence:
     """The seed of the Shapley permutation stream: child `PERMUTATION_KEY` of ``root``."""
     return child_seed(root, PERMUTATION_KEY)
+
+
+def draws_seed(root: np.random.SeedSequence) -> np.random.SeedSequence:
+    """The seed of the permutation that assigns parameter draws to replications: child `DRAWS_KEY` of ``root``."""
+    return child_seed(root, DRAWS_KEY)
 
 
 def seed_from_parts(entropy: int | Sequence[int], spawn_key: Sequence[int] = ()) -> np.random.SeedSequence:

@@ -18,6 +18,7 @@ import numpy as np
 
 from simfunnel.errors import ScenarioError
 from simfunnel.experiments.checkpoint import Checkpoint, point_key
+from simfunnel.experiments.draws import ParameterDraws, ParametersLike, as_draws
 from simfunnel.experiments.executors import Outcome
 from simfunnel.experiments.options import ExecutionKwargs, RunOptions, resolve_options
 from simfunnel.experiments.runs import DEFAULT_N, Experiment, Point, ScenarioLike, as_scenario, check_n, execute, finish
@@ -27,7 +28,7 @@ from simfunnel.scenario import Scenario
 Grid = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
 """``{"dotted.field": [values...], ...}`` or a list of override dicts."""
 
-__all__ = ["Grid", "check_grid_fields", "grid_points", "sweep", "sweep_points"]
+__all__ = ["Grid", "check_draws_against_grid", "check_grid_fields", "grid_points", "sweep", "sweep_points"]
 
 
 def sweep(
@@ -37,6 +38,7 @@ def sweep(
     seed: SeedLike = None,
     *,
     checkpoint: str | os.PathLike | None = None,
+    parameters: ParametersLike = None,
     options: RunOptions | None = None,
     **execution: Unpack[ExecutionKwargs],
 ) -> Experiment:
@@ -52,6 +54,9 @@ def sweep(
     a temporary file, then renamed: never half-written); rerunning with the same checkpoint reuses the runs
     stored there (same point scenario, seed and replication) and only runs the rest, so an interrupted sweep
     loses nothing and duplicates nothing. With ``seed=None`` a rerun adopts the seed stored in the checkpoint.
+    ``parameters``: a parameter-sample file or table (`simfunnel.experiments.draws`): replication ``i`` of every
+    point runs with the same draw, so the intervals include parameter uncertainty; a column that is also a grid
+    field is refused, and a draw that makes a point invalid is reported in ``.errors`` like an invalid point.
     ``options`` (or the keywords ``executor=``, ``workers=``, ...): see `RunOptions`.
     """
     opts = resolve_options(options, execution, "sweep")
@@ -59,20 +64,38 @@ def sweep(
     base = as_scenario(scenario)
     overrides_list, fields = grid_points(grid)
     points = sweep_points(base, overrides_list, fields)
+    draws = as_draws(parameters)
     ck = Checkpoint(checkpoint) if checkpoint is not None else None
     if ck is not None and seed is None:
         seed = ck.stored_seed()
     root = root_seed(seed)
+    if draws is not None:
+        check_draws_against_grid(draws, base, fields, root, n)
     reps = range(n)
     skip: dict[tuple[int, int], Outcome] = {}
     on_done = None
     if ck is not None:
-        skip, on_done = _resume(ck, root, points, overrides_list, reps)
+        skip, on_done = _resume(ck, root, points, overrides_list, reps, draws)
     outcomes: dict[tuple[int, int], Outcome] = {}
     if any(p.scenario is not None for p in points):  # else finish raises, with no executor ever opened
         with opts.scope() as ex:
-            outcomes = execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done, cache=opts.cache)
-    return finish("sweep", points, outcomes, n, root, ("point", *fields), keep_point=True, fields=tuple(fields))
+            outcomes = execute(points, reps, root, ex, desc="sweep", skip=skip, on_done=on_done, cache=opts.cache,
+                               draws=draws)  # fmt: skip
+    return finish("sweep", points, outcomes, n, root, ("point", *fields), keep_point=True, fields=tuple(fields),
+                  parameters=draws)  # fmt: skip
+
+
+def check_draws_against_grid(
+    draws: ParameterDraws, base: Scenario, fields: Sequence[str], root: np.random.SeedSequence, n: int
+) -> None:
+    """Refuse, before any run, draws whose columns are not numeric fields of ``base``, that set a swept field
+    (the grid would be overwritten), or whose values the first ``n`` replications use make ``base`` invalid."""
+    draws.check({"base": base})
+    clash = [f for f in draws.fields if f in fields]
+    if clash:
+        raise ScenarioError(draws.source, f"column {clash[0]!r}",
+                            "is also a swept field: the draws would overwrite the grid's values; drop one of them")  # fmt: skip
+    draws.check_values({"base": base}, root, n)
 
 
 def sweep_points(base: Scenario, overrides_list: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> list[Point]:
@@ -119,9 +142,12 @@ def _resume(
     points: Sequence[Point],
     overrides_list: Sequence[Mapping[str, Any]],
     reps: range,
+    draws: ParameterDraws | None = None,
 ) -> tuple[dict[tuple[int, int], Outcome], Any]:
-    """(runs already in the checkpoint, callback that saves each point as its last replication finishes)."""
-    keys = {p.index: point_key(p.scenario) for p in points if p.scenario is not None}
+    """(runs already in the checkpoint, callback that saves each point as its last replication finishes); with
+    ``draws`` the point keys include the draws' fingerprint, so runs without them are never reused."""
+    tag = "" if draws is None else "+draws:" + draws.fingerprint()
+    keys = {p.index: point_key(p.scenario) + tag for p in points if p.scenario is not None}
     stored = ck.load_runs(root)
     skip: dict[tuple[int, int], Outcome] = {}
     for p in points:

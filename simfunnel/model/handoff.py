@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from simfunnel.ledger import HAND_RAISE, MQL, REFERRAL_LEAD
 from simfunnel.model.calendar import WorkCalendar
 from simfunnel.model.flow import Flow, reserve_id
-from simfunnel.model.leads import Lead
+from simfunnel.model.leads import Lead, LeadInfo
 from simfunnel.model.sales import lead_process
 from simfunnel.scenario import Scenario
 
@@ -48,6 +48,8 @@ class Handoff:
         # a stated timeline's log-error; CRM notes of earlier contacts sharpen it
         self.timeline_error = ctx.timeline_error * (1.0 - ctx.crm_sharpening * org.crm_logging)
         self.margin = ctx.safety_margin_days
+        self.ctx = ctx
+        self.sharpen = org.pass_context and ctx.sharpens()  # nurture touches sharpen the estimate (default off)
         # EDF key of a lead without a stated timeline: as if due the typical time left once sales-ready
         self.unknown_time_left = scenario.market.process_days.mean * (1.0 - scenario.market.ready_at)
         self.policy = org.queue_policy
@@ -101,24 +103,34 @@ class Handoff:
         """The SLA deadline of a lead that asked to be called: ``response_sla_hours`` working hours later."""
         return self.calendar.finish(lead_day, self.sla_hours)
 
-    def estimate(self, now: float, day: float, z: float) -> float:
-        """A stated date as the buyer gives it: the time ahead misjudged by a factor exp(timeline_error * z)."""
-        return now + max(0.0, day - now) * math.exp(self.timeline_error * z)
+    def estimate(self, now: float, day: float, z: float, error: float | None = None) -> float:
+        """A stated date as the buyer gives it: the time ahead misjudged by a factor exp(error * z) (error: the
+        timeline error, sharpened by CRM notes and, for a nurtured lead, by nurture touches)."""
+        return now + max(0.0, day - now) * math.exp((self.timeline_error if error is None else error) * z)
+
+    def stated_and_error(self, now: float, info: LeadInfo) -> tuple[float, float]:
+        """The chance a lead handed over at `now` has a stated timeline and that timeline's error: the context's,
+        sharpened by the nurture touches a funded nurture programme gave it since it became known."""
+        if not self.sharpen or info.nurture_lift <= 0:
+            return self.stated_share, self.timeline_error
+        touches = self.ctx.nurture_touches((now - info.known_day) / 7.0)
+        return self.ctx.sharpened(self.stated_share, self.timeline_error, touches)
 
     def plan(self, now: float, lead: Lead) -> CallPlan:
         """The rep's plan at handoff. Under an SLA a buyer who asked to be called gets a response planned within
         the SLA window (at ``u_sla`` of it, in working hours); with context a buyer who states a timeline (share
-        ``context.stated_share``) is known by an estimate, and an MQL is called at the estimated ready day plus
-        the safety margin; everyone else is called at once."""
+        ``context.stated_share``, raised by nurture touches: `stated_and_error`) is known by an estimate, and an
+        MQL is called at the estimated ready day plus the safety margin; everyone else is called at once."""
         info, draws = lead.info, lead.draws
-        knows = draws.u_stated < self.stated_share
-        deadline = self.estimate(now, info.deadline_day, draws.z_timeline) if knows else math.nan
+        stated, error = self.stated_and_error(now, info)
+        knows = draws.u_stated < stated
+        deadline = self.estimate(now, info.deadline_day, draws.z_timeline, error) if knows else math.nan
         if self.is_priority(info.lead_kind):
             call = self.calendar.finish(info.lead_day, draws.u_sla * self.sla_hours)
             return CallPlan(max(now, call), knows, deadline, self.sla_due(info.lead_day))
         call = now
         if knows and info.lead_kind == MQL:  # a hand-raiser or a returning buyer says it is ready now
-            call = self.call_day(now, self.estimate(now, info.ready_day, draws.z_timeline))
+            call = self.call_day(now, self.estimate(now, info.ready_day, draws.z_timeline, error))
         return CallPlan(call, knows, deadline, math.nan)
 
     def ignore(self, deadline: float) -> None:

@@ -22,6 +22,7 @@ class LeadInfo(NamedTuple):
     lead_day: float
     value: float
     channel: int
+    known_day: float = math.nan  # when marketing came to know the buyer (nurture starts; nan: never known)
 
 
 LEAD_FIELDS = LeadInfo._fields

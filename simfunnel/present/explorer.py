@@ -13,7 +13,8 @@ Levers are named as in `simfunnel.vocabulary.LEVERS`; each takes ``"aligned"`` o
 shipped preset), ``True``/``False`` (the same: aligned/siloed) or a raw value of the field (``0.6``, ``"fifo"``).
 
 `explorer_widgets` builds the ipywidgets controls (a toggle per lever between its siloed and aligned value, a
-sales-reps slider, budget-share sliders renormalised to sum 1, a market-size slider), wired with
+team slider (the sales reps, or with `sales.roles` one per role: SDRs and account executives), budget-share
+sliders renormalised to sum 1, a market-size slider), wired with
 ``interactive_output`` and ``continuous_update=False`` (or a Run button with ``manual=True``). Its callback is a
 plain method (`ExplorerUI.update`), so it can be driven without a browser.
 """
@@ -39,10 +40,12 @@ from simfunnel.vocabulary import HEADLINES, KPIS, LEVERS, check_lever, lever_set
 
 __all__ = [
     "ALIGNED_LEVERS",
+    "ROLE_HEADCOUNTS",
     "SILOED_LEVERS",
     "ExplorerUI",
     "WhatIf",
     "explorer_widgets",
+    "headcounts",
     "lever_value",
     "normalise_shares",
     "what_if",
@@ -109,12 +112,47 @@ def lever_value(name: str, setting: Any) -> tuple[str, Any]:
     return name, setting
 
 
+ROLE_HEADCOUNTS: dict[str, str] = {"sdr_reps": "sales.roles.sdr.reps", "ae_reps": "sales.roles.ae.reps"}
+"""The explorer's role headcount controls (`what_if` keywords) and the scenario fields they set."""
+_HEADCOUNT_TEXT = {
+    "sales.reps": "Sales reps",
+    "sales.roles.sdr.reps": "SDRs",
+    "sales.roles.ae.reps": "Account executives",
+}
+
+
+def headcounts(base: Scenario) -> dict[str, int]:
+    """The team size the explorer shows and changes: ``{"sales_reps": n}`` for one pool, or with `sales.roles`
+    ``{"sdr_reps": n, "ae_reps": m}`` (the pools replace ``sales.reps``, which the model then ignores)."""
+    roles = base.sales.roles
+    if roles is None:
+        return {"sales_reps": base.sales.reps}
+    return {"sdr_reps": roles.sdr.reps, "ae_reps": roles.ae.reps}
+
+
+def _headcount_overrides(base: Scenario, counts: Mapping[str, int | None]) -> dict[str, Any]:
+    """Dotted overrides of the headcount controls that differ from ``base``; a control the scenario has no pool
+    for (``sales_reps`` with roles, a role without them) is refused rather than silently ignored."""
+    current = headcounts(base)
+    out: dict[str, Any] = {}
+    for key, value in counts.items():
+        if value is None:
+            continue
+        if key not in current:
+            have = " and ".join(f"{k}=" for k in current)
+            raise ValueError(f"{base.name!r} has no {key.removesuffix('_reps')} pool: set its team with {have}")
+        if int(value) != current[key]:
+            out[ROLE_HEADCOUNTS.get(key, "sales.reps")] = int(value)
+    return out
+
+
 def _overrides(
     base: Scenario,
     levers: Mapping[str, Any] | None,
     sales_reps: int | None,
     shares: Mapping[str, float] | None,
     buyers_per_year: float | None,
+    role_reps: Mapping[str, int | None] | None = None,
 ) -> dict[str, Any]:
     """The dotted overrides of the controls, only for values that differ from ``base``."""
     out: dict[str, Any] = {}
@@ -122,8 +160,7 @@ def _overrides(
         lever, value = lever_value(name, setting)
         if getattr(base.organisation, lever) != value:
             out[f"organisation.{lever}"] = value
-    if sales_reps is not None and int(sales_reps) != base.sales.reps:
-        out["sales.reps"] = int(sales_reps)
+    out.update(_headcount_overrides(base, {"sales_reps": sales_reps, **(role_reps or {})}))
     if shares is not None:
         new = normalise_shares(shares, base.marketing.shares)
         if any(abs(new[k] - base.marketing.shares.get(k, 0.0)) > 1e-9 for k in new):
@@ -212,8 +249,8 @@ def _describe_change(key: str, value: Any) -> str:
     """One control change in words: 'Context at handoff: on', 'Sales reps: 10', 'Budget split: search 30 %, ...'."""
     if key == "marketing.shares":
         return "Budget split: " + ", ".join(f"{k} {format_value(v, 'share')}" for k, v in value.items())
-    if key == "sales.reps":
-        return f"Sales reps: {value}"
+    if key in _HEADCOUNT_TEXT:
+        return f"{_HEADCOUNT_TEXT[key]}: {value}"
     if key == "market.buyers_per_year":
         return f"In-market buyers per year: {value:,.0f}"
     name = key.removeprefix("organisation.")
@@ -274,6 +311,8 @@ def what_if(
     figures: bool = True,
     reps: int | None = None,
     executor: ExecutorName | TaskExecutor = "serial",
+    sdr_reps: int | None = None,
+    ae_reps: int | None = None,
 ) -> WhatIf:
     """Apply the controls to ``base`` and compare it with the unchanged base through `simfunnel.compare`:
     ``replications`` paired runs each (serial, in this process; seed children 0..n-1 of ``seed``, as every
@@ -281,7 +320,8 @@ def what_if(
 
     ``levers``: ``{lever: setting}`` (`simfunnel.vocabulary.LEVERS`), a setting being ``"aligned"``,
     ``"siloed"``, ``True`` (aligned), ``False`` (siloed) or a raw field value. ``sales_reps``: number of sales
-    reps (``reps=`` is the deprecated name). ``shares``: budget weights per item (channels, ``nurture``,
+    reps (``reps=`` is the deprecated name); with `sales.roles`, ``sdr_reps`` and ``ae_reps`` instead (the role
+    pools' headcounts; ``sales_reps`` is then refused, as the model ignores it). ``shares``: budget weights per item (channels, ``nurture``,
     ``retention``, ``training``); items left out keep their base weight and all are renormalised to sum 1.
     ``buyers_per_year``: market size. ``cache``: the result cache (default on). ``compare``: also run the
     unchanged base for paired differences (the base is not run twice when nothing changes). ``figures``: draw
@@ -296,7 +336,8 @@ def what_if(
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be an integer >= 1, got {replications!r}")
     t0 = time.perf_counter()
-    overrides = _overrides(base, levers, sales_reps, shares, buyers_per_year)
+    role_reps = {"sdr_reps": sdr_reps, "ae_reps": ae_reps}
+    overrides = _overrides(base, levers, sales_reps, shares, buyers_per_year, role_reps)
     scenario = base.with_overrides(overrides) if overrides else base
     arms = {WHAT_IF: scenario, BASE: base} if compare and overrides else {WHAT_IF: scenario}
     simulated = _to_simulate(arms, replications, seed, cache)
@@ -381,7 +422,8 @@ class ExplorerUI:
 
     def arguments(self, **values: Any) -> dict[str, Any]:
         """`what_if` keyword arguments from control values (``lever_<name>``: "siloed"/"aligned"/"base";
-        ``sales_reps`` (or the old ``reps``); ``share_<item>``: weights; ``buyers_per_year``)."""
+        ``sales_reps`` (or the old ``reps``), or ``sdr_reps`` and ``ae_reps`` with roles; ``share_<item>``: weights;
+        ``buyers_per_year``)."""
         levers = {}
         for key, choice in values.items():
             if key.startswith("lever_"):
@@ -389,9 +431,11 @@ class ExplorerUI:
                 levers[name] = self.lever_values[name][choice]
         weights = {key[len("share_") :]: float(v) for key, v in values.items() if key.startswith("share_")}
         reps = values.get("sales_reps", values.get("reps"))
+        roles = {k: int(values[k]) for k in ROLE_HEADCOUNTS if values.get(k) is not None}
         return {
             "levers": levers,
             "sales_reps": int(reps) if reps is not None else None,
+            **roles,
             "shares": weights or None,
             "buyers_per_year": float(values["buyers_per_year"]) if "buyers_per_year" in values else None,
         }
@@ -464,14 +508,17 @@ def _lever_controls(
 
 
 def _capacity_controls(W: Any, base: Scenario) -> dict[str, Any]:
-    """Sliders for the number of sales reps and the market size."""
-    reps0 = base.sales.reps
+    """Sliders for the team (the sales reps, or each role's headcount with `sales.roles`) and the market size."""
     bpy = base.market.buyers_per_year
+    texts = {"sales_reps": "Sales reps", "sdr_reps": "SDRs", "ae_reps": "Account executives"}
+    team = {
+        key: W.IntSlider(
+            value=n, min=1, max=max(3 * n, n + 10), description=texts[key], continuous_update=False, style=_STYLE
+        )
+        for key, n in headcounts(base).items()
+    }
     return {
-        "sales_reps": W.IntSlider(
-            value=reps0, min=1, max=max(3 * reps0, reps0 + 10), description="Sales reps",
-            continuous_update=False, style=_STYLE,
-        ),
+        **team,
         "buyers_per_year": W.FloatSlider(
             value=bpy, min=round(bpy / 4, 0) or 1.0, max=round(3 * bpy, 0), step=max(1.0, round(bpy / 20, 0)),
             description="In-market buyers / year", readout_format=",.0f", continuous_update=False, style=_STYLE,
@@ -518,8 +565,8 @@ def explorer_widgets(
     executor: ExecutorName | TaskExecutor = "serial",
 ) -> ExplorerUI:
     """ipywidgets controls for `what_if` on ``base``: a toggle per lever between its siloed and aligned value
-    (from the ``siloed``/``aligned`` scenarios, default the shipped presets), a sales-reps slider, one weight
-    slider per budget item (renormalised to shares summing to 1, shown beneath), a market-size slider. Sliders
+    (from the ``siloed``/``aligned`` scenarios, default the shipped presets), a team slider (sales reps, or SDRs
+    and AEs with roles), one weight slider per budget item (renormalised to shares summing to 1, shown beneath), a market-size slider. Sliders
     have ``continuous_update=False``; with ``manual=True`` nothing runs until "Run" is pressed (``run=True``:
     one first update at once). ``executor``: as for `what_if` (``"processes"``: warm workers, faster updates on
     a multi-core machine). Display the returned `ExplorerUI` in a notebook cell."""

@@ -18,7 +18,8 @@ import pandas as pd
 
 from simfunnel.formatting import format_kpi, format_kpi_ci, format_value
 from simfunnel.present.report.results import verdict
-from simfunnel.vocabulary import KPIS, LEVER_GROUPS, LEVERS, kpi, lever_group_label
+from simfunnel.present.report.sources import team_text
+from simfunnel.vocabulary import HEADLINES, KPIS, LEVER_GROUPS, LEVERS, kpi, lever_group_label
 
 __all__ = [
     "FUNNEL_STAGES",
@@ -36,6 +37,8 @@ __all__ = [
     "setting_text",
     "splits_table",
     "summary_table",
+    "team_text",
+    "wait_split_text",
 ]
 
 FUNNEL_STAGES: tuple[str, ...] = ("buyers", "engaged", "known", "mqls", "sqls", "won")
@@ -85,6 +88,20 @@ def effect_text(experiment: Any, metric: str, scenario: str | None = None) -> st
     r = diff_row(experiment, metric, scenario)
     text = ci_phrase(metric, r["mean_diff"], r["ci_low"], r["ci_high"])
     return f"{text}: {verdict(metric, float(r['ci_low']), float(r['ci_high']))[0]}"
+
+
+def wait_split_text(experiment: Any, scenario: str | None = None) -> str:
+    """The paired difference of the wait for first contact and of each of its parts, with verdicts: the total
+    and its planned call-back are longer / shorter (a planned call is a choice, not a delay: ``better = 0`` in
+    the vocabulary), batching and queueing for a rep (capacity) are better / worse."""
+    present = set(experiment.diffs["metric"]) if experiment.diffs is not None else set()
+    parts = []
+    for m in (m for m in HEADLINES["waits"] if m in present):
+        label = kpi(m).label.removeprefix("… ")
+        parts.append(f"{label} {effect_text(experiment, m, scenario)}")
+    if not parts:
+        raise KeyError("the experiment has none of the wait KPIs")
+    return "; ".join(parts)
 
 
 def _means(data: Any, key: str | None) -> tuple[pd.DataFrame, str]:

@@ -22,10 +22,13 @@ from simfunnel.validation.theory import HOURS_PER_DAY, check_positive, check_ser
 __all__ = [
     "BASE_PRESET",
     "MMC_PRESET",
+    "ROLE_POOLS",
     "SALES_STAGE_HORIZON",
     "SALES_STAGE_WINDOW",
     "SCENARIO_DIR",
+    "ae_queue_entries",
     "leads_on_desk",
+    "measured_pool",
     "measurement_window",
     "mmc_measure",
     "mmc_replications",
@@ -150,22 +153,66 @@ def replication_seeds(seed: int | np.random.SeedSequence, replications: int) -> 
     return [child_seed(root, i) for i in range(replications)]
 
 
-def mmc_measure(result: RunResult, warmup_share: float = 0.2, cooldown_share: float = 0.05) -> dict[str, float]:
-    """Queue statistics of one run of the M/M/c reduction, on leads handed off in the window
+ROLE_POOLS = ("sdr", "ae")
+"""The pools of a scenario with `sales.roles`: the SDRs (first contacts) and the account executives."""
+
+
+def measured_pool(scenario: Scenario, pool: str | None = None) -> tuple[str | None, int]:
+    """The pool a queue measurement is about and its headcount: ``(None, sales.reps)`` without roles; with
+    `sales.roles`, ``pool`` (default ``"sdr"``, the first-contact queue) and that role's ``reps``."""
+    roles = scenario.sales.roles
+    if roles is None:
+        if pool is not None:
+            raise ValueError(f"pool={pool!r} needs a scenario with sales.roles (this one has one pool)")
+        return None, scenario.sales.reps
+    pool = pool or "sdr"
+    if pool not in ROLE_POOLS:
+        raise ValueError(f"pool must be one of {ROLE_POOLS}, got {pool!r}")
+    return pool, getattr(roles, pool).reps
+
+
+def ae_queue_entries(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per qualified lead, when it joined the account executives' queue and when its first AE step started
+    (days). It joins at the end of its qualifying contact: exact in the M/M/c reduction, where the SDR-to-AE
+    handoff delay and the meeting gap are 0 (otherwise the wait includes them)."""
+    acts = result.activities
+    contact_end = acts[acts["kind"] == "contact"].groupby("buyer")["end"].max()
+    step_start = acts[acts["kind"] == "sales_step"].groupby("buyer")["start"].min()
+    both = step_start.index.intersection(contact_end.index)
+    return contact_end[both].to_numpy(float), step_start[both].to_numpy(float)
+
+
+def mmc_measure(
+    result: RunResult, warmup_share: float = 0.2, cooldown_share: float = 0.05, pool: str | None = None
+) -> dict[str, float]:
+    """Queue statistics of one run of the M/M/c reduction, on leads that joined the queue in the window
     ``[warmup_share * H, (1 - cooldown_share) * H]``:
 
     - ``leads``: their number; ``p_wait``: share that waited at all (``first_contact_day > handoff_day``);
     - ``wq_hours``: their mean wait, hours; ``lam_per_hour``: their arrival rate;
     - ``L``: time-average number of leads waiting over the window (exact integral of the wait intervals);
       ``little_ratio`` = ``lam * Wq / L`` (Little's law: 1 up to edge effects);
-    - ``utilization``: share of the reps' time spent on contacts over the window (``rho = lambda / (c mu)``)."""
+    - ``utilization``: share of the reps' time spent on their work over the window (``rho = lambda / (c mu)``).
+
+    With `sales.roles` the measured queue is that of ``pool`` (`measured_pool`): ``"sdr"`` (default), the first
+    contacts, over the SDRs' headcount and activities; ``"ae"``, the qualified leads from the end of their
+    qualifying contact to their first AE step (`ae_queue_entries`), over the AEs'."""
     sc = result.scenario
+    role, reps = measured_pool(sc, pool)
     H = sc.simulation.horizon_days
     t1, t2 = measurement_window(H, warmup_share, cooldown_share)
-    b = result.buyers
-    waits = queue_waits(b, t1, t2)
-    ll = littles_law(b["handoff_day"].to_numpy(float), b["first_contact_day"].to_numpy(float), t1, t2, H)
+    if role == "ae":
+        entry, start = ae_queue_entries(result)
+        inside = (entry >= t1) & (entry < t2)
+        waits = (start[inside] - entry[inside]) * HOURS_PER_DAY
+    else:
+        b = result.buyers
+        waits = queue_waits(b, t1, t2)
+        entry, start = b["handoff_day"].to_numpy(float), b["first_contact_day"].to_numpy(float)
+    ll = littles_law(entry, start, t1, t2, H)
     acts = result.activities
+    if role is not None:
+        acts = acts[acts["role"] == role]
     busy = np.clip(np.minimum(acts["end"].to_numpy(), t2) - np.maximum(acts["start"].to_numpy(), t1), 0.0, None)
     return {
         "leads": float(len(waits)),
@@ -174,7 +221,7 @@ def mmc_measure(result: RunResult, warmup_share: float = 0.2, cooldown_share: fl
         "lam_per_hour": ll["lam"] / HOURS_PER_DAY,
         "L": ll["L"],
         "little_ratio": ll["ratio"],
-        "utilization": float(busy.sum() / (sc.sales.reps * (t2 - t1))),
+        "utilization": float(busy.sum() / (reps * (t2 - t1))),
     }
 
 

@@ -53,7 +53,12 @@ def waterfall_caption(attr: Attribution, res: Results, how: str, lo: str, end_la
         f"Baseline {lo}: {in_text(m)} {format_kpi(m, start)}, the mean of the attribution's {k} "
         f"replications; {end_label.lower()}: {format_kpi(m, end)}."
     )
-    if res.has(m) and k < res.n:
+    if getattr(res.experiment, "parameter_uncertainty", None):
+        text += (
+            " The attribution runs the scenarios at their own parameter values (no parameter draws), so its end "
+            "points differ from the headline comparison, whose intervals include parameter uncertainty."
+        )
+    elif res.has(m) and k < res.n:
         text += (
             f" These {k} runs are replications 0-{k - 1} of the headline comparison (same random numbers); over all "
             f"{res.n} replications the baseline's mean is {res.mean_text(lo, m)}."

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from simfunnel.experiments.cache import CacheLike, resolve_cache
+from simfunnel.experiments.draws import ParametersLike, as_draws
 from simfunnel.experiments.executors import ExecutorName, TaskExecutor, executor_scope
 from simfunnel.present.report import attribution as lever_section
+from simfunnel.present.report import robustness as worlds_section
 from simfunnel.present.report import sections
 from simfunnel.present.report.figures import comparison_figures, section_figures
 from simfunnel.present.report.method import checks_section, method_facts
@@ -66,6 +68,8 @@ class ReportInfo:
     pdf: Path | None = None
     cache_dir: Path | None = None
     simulated_runs: int = 0
+    robustness_worlds: int | None = None
+    parameter_uncertainty: str | None = None
 
 
 def build_report(scenarios: ScenarioInputs, path: str | os.PathLike, **kwargs: Any) -> Path:
@@ -107,6 +111,9 @@ def build_report_info(
     progress: bool | None = None,
     cache: CacheLike = True,
     pdf: str | os.PathLike | bool | None = None,
+    parameters: ParametersLike = None,
+    robustness: bool = False,
+    robustness_samples: int | None = None,
 ) -> ReportInfo:
     """Write the report and return a `ReportInfo` (timings, settings).
 
@@ -117,6 +124,11 @@ def build_report_info(
     ``attribution_n``: its replications (default 10; ``quick``: 3; at most ``n``: they are the comparison's first
     replications). ``validation``: include the quick model checks. ``cache``: the result cache (default on).
     ``pdf``: also print a PDF with headless Chromium (True: next to the HTML; or a path).
+    ``parameters``: a parameter-sample file or table (`simfunnel.experiments.draws`): replication ``i`` of every
+    scenario runs with the same draw, so the comparison's intervals include parameter uncertainty (the method
+    section says so; the lever attribution stays at the scenarios' own values).
+    ``robustness``: add the "How sure are we?" section (`simfunnel.present.report.robustness`): the scenarios in
+    ``robustness_samples`` sampled worlds (default 32; ``quick``: 12), one run per world and policy.
     """
     t_start = time.perf_counter()
     if attribution not in ("grouped", "levers", "off"):
@@ -125,25 +137,21 @@ def build_report_info(
     scns, baseline = order_by_baseline(scns, files, baseline)
     n, attr_n = _counts(n, attribution_n, quick)
     store = resolve_cache(cache)
-    runs = ReportRuns(scns, files, baseline, n)  # simulate_report fills in the results
+    runs = ReportRuns(scns, files, baseline, n, parameters=as_draws(parameters))  # simulate_report fills in the rest
+    worlds = _check_before_runs(runs, seed, robustness, robustness_samples, quick)
     timings: dict[str, float] = {}
-    checks = None
-    try:
-        with executor_scope(executor, workers=workers, address=address, progress=progress) as ex:
-            if validation:  # first in the queue: the longest single job, run alongside the simulations
-                background = ex.name != "serial"
-                checks = ModelChecks(0, store, background, submit=getattr(ex, "submit", None))
-            simulate_report(runs, ex, seed=seed, store=store, attribution=attribution, attribution_n=attr_n,
-                            permutations=permutations, metric=attribution_metric, timings=timings)  # fmt: skip
-            if checks is not None:
-                runs.checks = checks.table()
-                timings["validation"] = time.perf_counter() - t_start  # ran alongside the simulations
-    finally:
-        if checks is not None:
-            checks.close()
+    explored, ex = _simulate_all(
+        runs, {"executor": executor, "workers": workers, "address": address, "progress": progress},
+        validation=validation, store=store, seed=seed, worlds=worlds, timings=timings, t_start=t_start,
+        attribution=attribution, attribution_n=attr_n, permutations=permutations, metric=attribution_metric,
+    )  # fmt: skip
     t0 = time.perf_counter()
     ctx = build_context(runs, seed=seed, attribution=attribution, title=title, question=question, quick=quick,
                         store=store, executor=ex)  # fmt: skip
+    ctx["robustness"] = (
+        worlds_section.robustness_section(explored, attribution_metric, timings.get("robustness"))
+        if explored is not None else None
+    )  # fmt: skip
     timings["figures"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     ctx["timings"] = {k: f"{v:.1f} s" for k, v in timings.items()}
@@ -157,7 +165,55 @@ def build_report_info(
         seconds=time.perf_counter() - t_start, timings=timings, pdf=pdf_path,
         cache_dir=store.directory if store is not None else None,
         simulated_runs=store.writes if store is not None else -1,
+        robustness_worlds=len(explored.worlds) if explored is not None else None,
+        parameter_uncertainty=runs.experiment.parameter_uncertainty if runs.experiment is not None else None,
     )  # fmt: skip
+
+
+def _simulate_all(
+    runs: ReportRuns, scope: Mapping[str, Any], *, validation: bool, store: Any, seed: int, worlds: int,
+    timings: dict[str, float], t_start: float, **report: Any,
+) -> tuple[Any, Any]:  # fmt: skip
+    """Everything the report shows, on one executor (``scope``: `executor_scope`'s arguments): the model checks
+    alongside, the comparison and attribution (`simulate_report`, ``report``: its options), the robustness worlds
+    when ``worlds`` > 0. Returns (the `Exploration` or None, the executor)."""
+    explored = checks = None
+    try:
+        with executor_scope(scope["executor"], workers=scope["workers"], address=scope["address"],
+                            progress=scope["progress"]) as ex:  # fmt: skip
+            if validation:  # first in the queue: the longest single job, run alongside the simulations
+                background = ex.name != "serial"
+                checks = ModelChecks(0, store, background, submit=getattr(ex, "submit", None))
+            simulate_report(runs, ex, seed=seed, store=store, timings=timings, **report)
+            if worlds:
+                t0 = time.perf_counter()
+                explored = worlds_section.explore_worlds(runs, ex, samples=worlds, seed=seed, store=store)
+                timings["robustness"] = time.perf_counter() - t0
+            if checks is not None:
+                runs.checks = checks.table()
+                timings["validation"] = time.perf_counter() - t_start  # ran alongside the simulations
+    finally:
+        if checks is not None:
+            checks.close()
+    return explored, ex
+
+
+def _check_before_runs(runs: ReportRuns, seed: int, robustness: bool, samples: int | None, quick: bool) -> int:
+    """Refuse bad draws or an impossible robustness section before any run; the number of worlds (0: none)."""
+    from simfunnel.experiments.seeds import root_seed
+
+    if runs.parameters is not None:
+        runs.parameters.check(runs.scenarios)
+        runs.parameters.check_values(runs.scenarios, root_seed(seed), runs.n)
+    if not robustness:
+        return 0
+    worlds_section.check_worlds(runs)
+    worlds = (worlds_section.QUICK_SAMPLES if quick else worlds_section.DEFAULT_SAMPLES) if samples is None else samples
+    if runs.parameters is not None:
+        worlds = min(int(worlds), len(runs.parameters))  # the worlds are the draws
+    if int(worlds) < 2:
+        raise ValueError(f"the robustness section needs at least 2 worlds (samples or parameter draws), got {worlds}")
+    return int(worlds)
 
 
 def build_context(
@@ -194,11 +250,12 @@ def build_context(
         "figures": {**comparison_figures(res, runs.representative, res.n),
                     **section_figures(res, runs.representative, res.n)},
         "attribution": levers,
+        "robustness": None,  # filled in by build_report_info when the section is asked for
         "attribution_skipped": lever_section.skip_reason(runs, attribution) if levers is None else None,
         "checks": checks_section(runs.checks),
         "method": method_facts(res, seed=seed, span=span, quick=quick, store=store, executor=executor,
                                same_horizon=len({s.simulation.horizon_days for s in runs.scenarios.values()}) == 1,
-                               attribution_n=attr_n),
+                               attribution_n=attr_n, parameters=runs.parameters),
         "horizon": span,
         "n": res.n,
         "planned_waits": planned_waits,

@@ -62,9 +62,10 @@ def _lib_versions() -> str:
 
 def method_facts(
     res: Results, *, seed: int, span: str, same_horizon: bool, quick: bool, store: Any, executor: Any,
-    attribution_n: int | None,
+    attribution_n: int | None, parameters: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Replications, seed, horizon, versions, executor and cache use (never the cache's location)."""
+    """Replications, seed, horizon, versions, executor and cache use (never the cache's location), and whether
+    the intervals include parameter uncertainty (``parameters``: the comparison's `ParameterDraws`, or None)."""
     from simfunnel import __version__
 
     workers = getattr(executor, "workers", None)
@@ -83,4 +84,19 @@ def method_facts(
         "quick": quick,
         "libs": _lib_versions(),
         "definitions": definitions(),
+        "parameters": _parameters_fact(parameters),
     }
+
+
+def _parameters_fact(parameters: Any) -> str | None:
+    """The method line on parameter draws (None without them); names the file by its name only, not its folder."""
+    if parameters is None:
+        return None
+    from pathlib import Path
+
+    fields = ", ".join(parameters.fields[:6]) + (" and more" if len(parameters.fields) > 6 else "")
+    return (
+        f"included: replication i of every scenario runs with one of {len(parameters)} parameter draws from "
+        f"{Path(parameters.source).name} ({fields}), chosen by a seeded shuffle, so the intervals cover parameter "
+        "uncertainty as well as simulation noise; the lever attribution uses the scenarios' own values"
+    )

@@ -4,11 +4,12 @@ file, written atomically so that a half-written report never replaces a good one
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMPLATE", "environment", "render", "write_html"]
+__all__ = ["TEMPLATE", "environment", "render", "stylesheet", "write_html"]
 
 TEMPLATE = "report.html.j2"
 
@@ -26,9 +27,18 @@ def environment() -> Any:
     )
 
 
-def render(ctx: Mapping[str, Any]) -> str:
-    """The report's HTML for a template context."""
-    return environment().get_template(TEMPLATE).render(**ctx)
+def render(ctx: Mapping[str, Any], template: str = TEMPLATE) -> str:
+    """The HTML of `template` (default: the client report) for a template context."""
+    return environment().get_template(template).render(**ctx)
+
+
+def stylesheet() -> str:
+    """The client report's CSS (its template's ``<style>`` element), so other documents built with this machinery
+    (the fit report) look the same without a copy of it."""
+    env = environment()
+    source = env.loader.get_source(env, TEMPLATE)[0]
+    found = re.search(r"<style>(.*?)</style>", source, re.S)
+    return found.group(1) if found else ""
 
 
 def write_html(html: str, path: str | os.PathLike) -> Path:

@@ -16,7 +16,18 @@ import numpy as np
 from simfunnel.formatting import format_kpi, format_kpi_ci
 from simfunnel.vocabulary import KPIS
 
-__all__ = ["NEUTRAL_COUNTS", "PLANNED_WAITS", "Diff", "Results", "ci_bounds", "in_text", "mean_and_bounds", "verdict"]
+__all__ = [
+    "JUDGED_WAIT_PARTS",
+    "NEUTRAL_COUNTS",
+    "PLANNED_WAITS",
+    "Diff",
+    "Results",
+    "ci_bounds",
+    "in_text",
+    "mean_and_bounds",
+    "verdict",
+    "with_judged_parts",
+]
 
 NEUTRAL_COUNTS: frozenset[str] = frozenset({"churned"})
 """Counts whose size follows the size of the firm: a difference is shown as higher / lower, never better / worse
@@ -25,8 +36,23 @@ NEUTRAL_COUNTS: frozenset[str] = frozenset({"churned"})
 PLANNED_WAITS: frozenset[str] = frozenset(
     {"contact_wait_days", "contact_wait_days_p90", "callback_wait_days", "lead_wait_days", "lead_wait_days_p90"}
 )
-"""Waits that include a planned call-back when the deadline and readiness travel with the lead: longer is not
-worse there, so a difference is shown as longer / shorter."""
+"""Waits that include a planned call-back when the buyer's timeline travels with the lead: longer is not worse
+there, so the vocabulary gives them no direction (``better = 0``) and a difference is shown as longer / shorter."""
+
+JUDGED_WAIT_PARTS: dict[str, tuple[str, ...]] = {"contact_wait_days": ("queue_wait_days",)}
+"""The part of a planned-including wait that is judged better / worse: the queueing for a rep (the capacity wait);
+shown next to the wait wherever the wait is a headline (`with_judged_parts`)."""
+
+
+def with_judged_parts(metrics: tuple[str, ...] | list[str]) -> list[str]:
+    """``metrics`` with the judged part of each planned-including wait right after it (no duplicates):
+    ('profit', 'contact_wait_days') -> ['profit', 'contact_wait_days', 'queue_wait_days']."""
+    out: list[str] = []
+    for m in metrics:
+        for x in (m, *JUDGED_WAIT_PARTS.get(m, ())):
+            if x not in out and (x == m or x not in metrics):
+                out.append(x)
+    return out
 
 
 def in_text(metric: str) -> str:
@@ -37,12 +63,15 @@ def in_text(metric: str) -> str:
 
 def verdict(metric: str, lo: float, hi: float) -> tuple[str, str]:
     """(text, css class) of a paired difference's 95 % CI: better / worse by the KPI's direction, higher / lower
-    for a KPI that is neither good nor bad (or a size-dependent count), or "no clear difference"."""
+    for a KPI that is neither good nor bad (or a size-dependent count), longer / shorter for such a wait (one that
+    holds a planned call-back, `PLANNED_WAITS`), or "no clear difference"."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or (lo <= 0 <= hi):
         return "no clear difference", "neutral"
     up = lo > 0
     better = KPIS[metric].better if metric in KPIS and metric not in NEUTRAL_COUNTS else 0
     if better == 0:
+        if metric in KPIS and KPIS[metric].unit == "days":
+            return ("longer" if up else "shorter"), "neutral"
         return ("higher" if up else "lower"), "neutral"
     return ("better", "better") if up == (better > 0) else ("worse", "worse")
 
@@ -138,8 +167,6 @@ class Results:
             text, css = "same", "neutral"
         else:
             text, css = verdict(metric, lo, hi)
-            if metric in PLANNED_WAITS and self.planned_waits and css != "neutral":
-                text, css = ("longer" if lo > 0 else "shorter"), "neutral"
         bm = self.mean(self.baseline, metric)
         unit = KPIS[metric].unit
         rel = f"{100 * md / abs(bm):+.0f} %" if unit in ("money", "count") and np.isfinite(bm) and bm != 0 else ""

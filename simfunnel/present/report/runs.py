@@ -130,6 +130,7 @@ class ReportRuns:
     lever_labels: dict[str, str] = field(default_factory=dict)
     representative: dict[str, Any] = field(default_factory=dict)
     checks: pd.DataFrame | str | None = None
+    parameters: Any = None  # `simfunnel.experiments.ParameterDraws` of the comparison, or None
 
     @property
     def names(self) -> list[str]:
@@ -159,10 +160,16 @@ def simulate_report(
     ``"off"``) the attribution on the open executor ``ex``; fills ``runs``."""
     root = root_seed(seed)
     t0 = time.perf_counter()
-    representative = _start_representative(ex, runs.scenarios, root, store)
+    draws = runs.parameters
+    shown = runs.scenarios  # replication 0 as the comparison runs it: with its parameter draw, if any
+    if draws is not None:
+        row = int(draws.rows(root, [0])[0])
+        shown = {x: draws.apply(sc, row) for x, sc in runs.scenarios.items()}
+    representative = _start_representative(ex, shown, root, store)
     timings["representative_runs"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    runs.experiment = compare(runs.scenarios, n=runs.n, seed=seed, baseline=runs.baseline, executor=ex, cache=store)
+    runs.experiment = compare(runs.scenarios, n=runs.n, seed=seed, baseline=runs.baseline, executor=ex, cache=store,
+                              parameters=draws)  # fmt: skip
     timings["compare"] = time.perf_counter() - t0
     names = runs.names
     if attribution != "off" and len(names) == 2 and differing_levers(*runs.scenarios.values()):
@@ -181,7 +188,7 @@ def simulate_report(
             )
         timings["attribution"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    runs.representative = {x: _result_or_run(representative[x], runs.scenarios[x], root) for x in names}
+    runs.representative = {x: _result_or_run(representative[x], shown[x], root) for x in names}
     timings["representative_runs"] += time.perf_counter() - t0
 
 

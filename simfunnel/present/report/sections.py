@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from simfunnel.formatting import format_value, unit_text
-from simfunnel.present.report.results import NEUTRAL_COUNTS, PLANNED_WAITS, Results
+from simfunnel.present.report.results import NEUTRAL_COUNTS, PLANNED_WAITS, Results, with_judged_parts
 from simfunnel.present.report.runs import ReportRuns
 from simfunnel.present.report.sources import (
     comment_for,
@@ -21,6 +21,7 @@ from simfunnel.present.report.sources import (
     format_setting,
     parameter_differences,
     same_value,
+    team_text,
 )
 from simfunnel.scenario import Scenario
 from simfunnel.vocabulary import HEADLINES, KPI_SECTIONS, KPIS
@@ -60,7 +61,7 @@ def answer_section(res: Results, names: list[str], colors: Mapping[str, str], ho
     base, others = res.baseline, names[1:]
     answer = []
     for o in others:
-        for m in res.present(HEADLINES["headline"]):
+        for m in res.present(with_judged_parts(HEADLINES["headline"])):
             d = res.diff(o, m)
             if d is None:
                 continue
@@ -103,7 +104,7 @@ def _common_assumptions(s: Scenario) -> list[dict[str, str]]:
         {"label": "Buyer is sales-ready at", "value": f"{100 * s.market.ready_at:.0f} % of the decision made"},
         {"label": "Marketing budget", "value": f"{money(s.marketing.budget_per_year)} per year"},
         {"label": "Budget split", "value": shares},
-        {"label": "Sales reps", "value": f"{s.sales.reps} at {money(s.sales.rep_cost_per_year)} per year each"},
+        {"label": "Sales team", "value": team_text(s)},
         {"label": "Gross margin", "value": f"{100 * s.money.gross_margin:.0f} %"},
         {"label": "Customers at the start", "value": f"{s.retention.initial_customers:,}"},
     ]  # fmt: skip

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from simfunnel.presets import resolve
-from simfunnel.scenario import Scenario
+from simfunnel.formatting import format_value
+from simfunnel.scenario import Scenario, extends_chain
 from simfunnel.vocabulary import LEVERS
 
 __all__ = [
@@ -31,6 +30,7 @@ __all__ = [
     "format_setting",
     "parameter_differences",
     "same_value",
+    "team_text",
     "toml_field_comments",
 ]
 
@@ -159,28 +159,11 @@ def toml_field_comments(path: str | os.PathLike) -> dict[str, FieldComment]:
     return out
 
 
-def _extends_chain(path: Path) -> list[Path]:
-    """The file and the files it extends, nearest first."""
-    chain: list[Path] = []
-    seen: set[Path] = set()
-    current: Path | None = path
-    while current is not None and current.is_file() and current.resolve() not in seen:
-        seen.add(current.resolve())
-        chain.append(current)
-        try:
-            with current.open("rb") as fh:
-                parent = tomllib.load(fh).get("extends")
-        except (OSError, tomllib.TOMLDecodeError):
-            break
-        current = resolve(parent, relative_to=current.parent) if isinstance(parent, str) else None
-    return chain
-
-
 def field_sources(path: str | os.PathLike) -> dict[str, FieldComment]:
     """`toml_field_comments` of a scenario file merged over the files it ``extends`` (the file that sets a
     field last wins)."""
     merged: dict[str, FieldComment] = {}
-    for p in reversed(_extends_chain(resolve(path))):
+    for p in reversed(extends_chain(path, strict=False)):
         merged.update(toml_field_comments(p))
     return merged
 
@@ -311,6 +294,8 @@ def format_setting(v: Any, dotted: str = "") -> str:
 _FIELD_LABELS = {
     "organisation.batch_interval_days": "Handoff batch interval (days)",
     "sales.reps": "Sales reps (headcount)",
+    "sales.roles.sdr.reps": "SDRs (headcount)",
+    "sales.roles.ae.reps": "Account executives (headcount)",
     "sales.rep_cost_per_year": "Cost per rep (currency/year)",
     "marketing.budget_per_year": "Marketing budget (currency/year)",
     "market.buyers_per_year": "In-market buyers (per year)",
@@ -330,3 +315,17 @@ def field_title(dotted: str) -> str:
     words = [p.replace("_", " ") for p in parts[1:]] or [parts[0].replace("_", " ")]
     text = " · ".join(words)
     return text[0].upper() + text[1:]
+
+
+def team_text(scenario: Scenario) -> str:
+    """The sales team in words: '8 sales reps at 90.0k per year each', or with `sales.roles` each role's
+    headcount and cost ('3 SDRs at 60.0k per year each, 5 account executives at 140k per year each')."""
+
+    def team(reps: int, word: str, cost: float) -> str:
+        return f"{format_value(reps, 'count')} {word}{'' if reps == 1 else 's'} at {format_value(cost, 'money')} per year each"
+
+    sales = scenario.sales
+    if sales.roles is None:
+        return team(sales.reps, "sales rep", sales.rep_cost_per_year)
+    sdr, ae = sales.roles.sdr, sales.roles.ae
+    return f"{team(sdr.reps, 'SDR', sdr.rep_cost_per_year)}, {team(ae.reps, 'account executive', ae.rep_cost_per_year)}"

@@ -16,7 +16,9 @@ from simfunnel.scenario import load_scenario
 from simfunnel.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"simulation.horizon_days": 240, "market.buyers_per_year": 4000}
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
+SMALL = {"simulation.warmup_days": 0, "simulation.horizon_days": 240, "market.buyers_per_year": 4000}
 MESS = "missing-channel=0.1,duplicate-ids=0.05,close-before-open=0.05,missing-lead=0.1,short-years=0.2"
 ENV = {**os.environ, "CI": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(ROOT)}
 
@@ -94,6 +96,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 SMALL_SET = ["--set", "simulation.horizon_days=120", "--set", "market.buyers_per_year=3000"]
+SMALL_SET += ["--set", "simulation.warmup_days=0"]
 
 
 def test_cli_export_crm_then_check_crm(tmp_path):

@@ -28,13 +28,15 @@ def base() -> Scenario:
 
 @pytest.fixture(scope="module")
 def retail() -> Scenario:
-    """Many customers with short repurchase cycles: repeat effects show within a short horizon."""
+    """Many customers with short repurchase cycles (75 days, shorter than the preset's 120): repeat effects show
+    within a short horizon."""
     return load_scenario(ROOT / "scenarios" / "repeat_retail.toml").with_overrides(
         {
             "simulation.warmup_days": 0,
             "simulation.horizon_days": 240,
             "market.buyers_per_year": 1000,
             "retention.initial_customers": 2000,
+            "retention.repurchase_days": {"kind": "lognormal", "mean": 75, "sd": 30},
         }
     )
 

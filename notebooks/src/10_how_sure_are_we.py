@@ -18,11 +18,15 @@
 #
 # **A small version of the full analysis.** To run in CI this notebook uses five of the eight inputs and a
 # few dozen worlds. The full analysis is `simfunnel explore scenarios/siloed.toml scenarios/aligned.toml
-# --samples 128` (Sobol design over all eight inputs, 1,280 worlds, about 6 minutes on two cores; see the
+# --samples 128` (Sobol design over all eight inputs, 1,280 worlds, 15 min wall on two busy cores; see the
 # robustness page of the documentation). It found aligned ahead in every one of its 1,280 worlds, a two-year
-# profit gap between 1.3 M and 6.8 M, and the same three inputs on top (win-rate effect of context, return of
-# too-early buyers, base win rate; total-order Sobol indices 0.30, 0.28 and 0.23). Every conclusion printed
-# below is computed from the worlds run here.
+# profit gap of 1.78 M in the median world (10-90 %: 1.12 M to 2.50 M; +53 %, 10-90 %: +33 % to +86 %), and
+# two inputs on top for the size of the gap: the base win rate (`sales.win.intercept`, total-order Sobol index
+# 0.28, 95 % interval 0.17-0.38) and how early buyers are ready (`market.ready_at`, 0.28, 0.19-0.36), followed
+# by how fast a ready buyer commits to a competitor (0.21, 0.15-0.28) and what training is worth (0.21,
+# 0.15-0.27), whose intervals overlap. No region of the ranges makes alignment stop paying, so the expected value
+# of learning any one input before choosing is zero. Every conclusion printed below is computed from the worlds
+# run here.
 #
 # **Run time.** About 30 s on one core (CPU time of the whole notebook as `notebooks/build.py` measures it):
 # `2 x samples` two-year runs for the worlds plus `2 x (2 x inputs + 1)` for the tornado.

@@ -345,3 +345,16 @@ def test_cli_explore_table_for_each_design(capsys, design):
     out = capsys.readouterr().out
     assert "robust choice (satisficing" in out and "what drives the gap" in out and "EVPI" in out
     assert ("mu*" in out) == (design == "morris")
+
+
+@pytest.mark.parametrize("name", ["base", "siloed", "aligned", "car_seat", "b2b_software", "repeat_retail"])
+def test_every_preset_uncertainty_range_is_centred_on_its_own_value(name):
+    """`explore` on a preset scatters its worlds around that preset: each uncertain input's median is within 10 %
+    (of the value, or 0.05 absolute near zero) of the value the preset itself uses."""
+    from functools import reduce
+
+    sc = load_scenario(f"preset:{name}")
+    for path, dist in sc.uncertainty.items():
+        value = float(reduce(getattr, path.split("."), sc))
+        median = float(dist.ppf(np.array([0.5]))[0])
+        assert abs(median - value) <= max(0.1 * abs(value), 0.05), (name, path, value, median)

@@ -303,8 +303,9 @@ def backtest(
     pre = truncate(crm, when)
     if len(pre.leads) == 0 or pre.deals is None or (pre.deals["outcome"] == "won").sum() == 0:
         raise ValueError(f"--holdout-after {cut}: the data before {when:%Y-%m-%d} have no won deals to fit")
-    cal = calibrate(pre, base, quick=quick, seed=seed, workers=workers, progress=progress, settings=settings,
-                    history=history)
+    cal = calibrate(
+        pre, base, quick=quick, seed=seed, workers=workers, progress=progress, settings=settings, history=history
+    )
     start = data_start(pre)
     spec = HistorySpec(cal.scenario(), start, crm.export_date)
     sims, notes = model_forecast(spec, crm, months, reps=reps, draws=cal.draws(), seed=seed, workers=workers,

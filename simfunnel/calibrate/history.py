@@ -235,7 +235,7 @@ def _best_step(volume: np.ndarray, n: np.ndarray, offset: int, shift_max: int) -
         lag = shift_max - shift
         for lk, ratio in zip(grid, ratios, strict=True):
             resp = np.ones(len(n))
-            resp[offset + lag:] = ratio[: len(ratio) - lag]
+            resp[offset + lag :] = ratio[: len(ratio) - lag]
             mu = np.maximum(scale * base * resp, 1e-9)
             dev = float(np.sum(mu - n * np.log(mu)))
             if dev < best[0]:
@@ -292,7 +292,9 @@ def budget_plan(spec: HistorySpec, crm: CrmData, extra: dict[str, object], *, se
         vol = budget_pilot(spec, extra, plan, day, window, seed=seed + 1 + j, workers=workers, progress=progress)
         shift, lk = _best_step(vol, n[prev:stop], offset, shift_max)
         unit = budget_in_force(spec.scenario.with_overrides({"marketing.budget_plan": plan}), day)
-        plan.append({"day": plan_day(spec.start, months[i - shift]), "budget_per_year": float(f"{unit * math.exp(lk):.4g}")})
+        plan.append(
+            {"day": plan_day(spec.start, months[i - shift]), "budget_per_year": float(f"{unit * math.exp(lk):.4g}")}
+        )
         if not math.log(PILOT_MULTIPLIERS[0]) + 1e-9 < lk < math.log(PILOT_MULTIPLIERS[-1]) - 1e-9:
             notes.append(f"the lead volume step of {step.month:%Y-%m} ({step.ratio:.2f} x) is beyond what "
                          f"{PILOT_MULTIPLIERS[0]:g} to {PILOT_MULTIPLIERS[-1]:g} x the budget gives in the model: "

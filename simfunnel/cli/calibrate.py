@@ -109,8 +109,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                           workers=workers, progress=progress, history=args.history)  # fmt: skip
             cal, observed = bt.calibration, truncate(crm, bt.cut)
         else:
-            cal = calibrate(crm, args.base, quick=args.quick, seed=args.seed, workers=workers, progress=progress,
-                            history=args.history)
+            cal = calibrate(
+                crm,
+                args.base,
+                quick=args.quick,
+                seed=args.seed,
+                workers=workers,
+                progress=progress,
+                history=args.history,
+            )
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     except ValueError as exc:

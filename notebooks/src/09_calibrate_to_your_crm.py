@@ -16,7 +16,7 @@
 # own export, start at "Read the export" and point `read_crm` at your files.
 #
 # **Small settings.** To run in CI in about a minute the fits use a fraction of the default simulation runs
-# (`fit_settings` below; `simfunnel calibrate` uses 304 runs by default, 104 with `--quick`) and few simulated
+# (`fit_settings` below; `simfunnel calibrate` uses 368 runs by default, 104 with `--quick`) and few simulated
 # histories: the intervals are wider and the panels noisier than a full calibration's. Every conclusion printed
 # below is computed from the runs made here.
 #
@@ -35,7 +35,7 @@ client_overrides = {  # the simulated "client": its truth, which the calibration
 }
 firm_seed = 4
 holdout_after = "2026-01-01"  # the export starts on 2025-01-01: one year to fit, half a year to predict
-fit_points = (16, 8, 2, 8)  # Sobol points of the first round and of each local round, rounds, replicates
+fit_points = (16, 16, 2, 8)  # Sobol points of the first round and of each local round, rounds, replicates
 histories = 8  # simulated histories behind each band
 replications = 16  # paired replications of the aligned-vs-siloed comparison, each with a parameter draw
 seed = 0

@@ -246,7 +246,7 @@ def _best_step(volume: np.ndarray, n: np.ndarray, offset: int, shift_max: int) -
 @dataclass
 class History:
     """The learned history: the team at the start (`reps`, 0 when unknown), `headcount_plan` and `budget_plan`
-    steps (plan dicts), the lead-volume steps found, what each came from, and notes."""
+    steps (plan dicts), the lead-volume steps found, what each came from, notes, and the simulation runs made."""
 
     reps: int
     headcount_plan: list[dict]
@@ -255,6 +255,7 @@ class History:
     team_source: str = ""
     volume_source: str = ""
     notes: list[str] = field(default_factory=list)
+    runs: int = 0
 
     def overrides(self) -> dict[str, object]:
         """The scenario overrides: start team, plans (only those learned)."""
@@ -330,16 +331,18 @@ def learn_history(crm: CrmData, scenario: object, start: pd.Timestamp, *, seed: 
         extra = {"sales.reps": reps, "sales.headcount_plan": steps}
     budget: list[dict] = []
     volume: list[VolumeStep] = []
+    runs = 0
     if mk.budget_plan:
         notes.append("the base has its own marketing.budget_plan: kept, the lead-volume history is not learned")
     else:
         spec = HistorySpec(scenario.with_overrides(extra), start, crm.export_date)  # type: ignore[attr-defined]
         budget, volume, more = budget_plan(spec, crm, extra, seed=seed, workers=workers, progress=progress)
         notes += more
+        runs = REFERENCE_SEEDS + len(volume) * len(PILOT_MULTIPLIERS) * PILOT_SEEDS
     src = (f"leads per full month in {_files(crm, 'leads')} against the model's own monthly profile (a step kept "
            f"when significant at {SIGNIFICANCE:.0%} and at least {MIN_STEP:.0%}); budget steps found by a pilot")  # fmt: skip
     return History(reps=reps, headcount_plan=steps, budget_plan=budget, volume=volume, team_source=team_source,
-                   volume_source=src, notes=notes)  # fmt: skip
+                   volume_source=src, notes=notes, runs=runs)  # fmt: skip
 
 
 __all__ = [

@@ -130,7 +130,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     scenario, samples = write_calibration(cal, args.output, data)
     _print_estimates(cal)
     _print_history(cal)
-    runs = cal.fit.runs if cal.fit is not None else 0
+    runs = (cal.fit.runs if cal.fit is not None else 0) + (cal.history.runs if cal.history is not None else 0)
     print(f"\n{scenario}  ({runs} simulation runs, {time.perf_counter() - start:.0f} s)\n{samples}")
     if bt is not None:
         path = scenario.with_name(scenario.stem + ".backtest.csv")

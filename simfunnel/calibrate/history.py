@@ -31,6 +31,7 @@ import pandas as pd
 
 from simfunnel.calibrate.compare import HistorySpec, history_task, run_tasks
 from simfunnel.data import CrmData
+from simfunnel.model.plans import budget_steps, plan_value
 
 PILOT_MULTIPLIERS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 """Budget multipliers (of the budget in force) the lead-volume pilot simulates."""
@@ -190,11 +191,7 @@ def volume_steps(observed: np.ndarray, reference: np.ndarray, months: list[pd.Ti
 def budget_in_force(scenario: object, day: float) -> float:
     """The marketing budget per year in force on `day` of the horizon (the plan's last step at or before it)."""
     mk = scenario.marketing  # type: ignore[attr-defined]
-    value = float(mk.budget_per_year)
-    for s in mk.budget_plan:
-        if s.day <= day:
-            value = float(s.budget_per_year)
-    return value
+    return float(plan_value(budget_steps(mk), mk.budget_per_year, day))
 
 
 def budget_pilot(spec: HistorySpec, extra: dict[str, object], earlier: list[dict], day: float,

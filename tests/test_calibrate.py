@@ -157,6 +157,7 @@ def test_cli_calibrate(data, tmp_path):
     assert 'extends = "preset:base"' in out.read_text()  # by name: survives a reinstall
     assert proc.returncode == 0, proc.stderr
     assert "market.buyers_per_year" in proc.stdout and "[fitted]" in proc.stdout
+    assert "history learned: team 8 reps at the start, no change; lead volume no significant step" in proc.stdout
     assert out.with_name("my_firm.samples.csv").is_file()
     assert load_scenario(out).name == "my_firm"
 

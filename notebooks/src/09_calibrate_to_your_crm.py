@@ -16,7 +16,7 @@
 # own export, start at "Read the export" and point `read_crm` at your files.
 #
 # **Small settings.** To run in CI in about a minute the fits use a fraction of the default simulation runs
-# (`fit_settings` below; `simfunnel calibrate` uses 304 runs by default, 104 with `--quick`) and few simulated
+# (`fit_settings` below; `simfunnel calibrate` uses 368 runs by default, 104 with `--quick`) and few simulated
 # histories: the intervals are wider and the panels noisier than a full calibration's. Every conclusion printed
 # below is computed from the runs made here.
 #
@@ -35,7 +35,7 @@ client_overrides = {  # the simulated "client": its truth, which the calibration
 }
 firm_seed = 4
 holdout_after = "2026-01-01"  # the export starts on 2025-01-01: one year to fit, half a year to predict
-fit_points = (16, 8, 2, 8)  # Sobol points of the first round and of each local round, rounds, replicates
+fit_points = (16, 16, 2, 8)  # Sobol points of the first round and of each local round, rounds, replicates
 histories = 8  # simulated histories behind each band
 replications = 16  # paired replications of the aligned-vs-siloed comparison, each with a parameter draw
 seed = 0
@@ -109,30 +109,33 @@ team.T
 # %% [markdown]
 # ## Calibrate
 #
-# The base the calibration extends is the base preset with what the client knows but its CRM does not record:
-# its marketing budget and when it changed, and when it hired (the team per month above shows the hiring too).
-# A calibration that assumed one team and one budget for the whole history would have to explain the jump in
-# leads and deals half-way through with wrong values of the latent parameters. The budget is also the knob the
-# backtest below turns to give the model the lead volume the data show. Direct estimates come from the data
-# alone; the latent parameters (buyers in the market, the win model's intercept, the follow-up probability, the
-# length of the buying process) by simulated moments.
+# The base the calibration extends is the base preset with the one thing the client knows that its CRM does not
+# record: its marketing budget at the start of the history. The hiring and the budget rise after a year are **not**
+# handed over: `calibrate` learns them from the data (`history="auto"`, the default; `--history` on the command
+# line). The team per month above becomes a hiring plan (`sales.headcount_plan`: a step where the count of active
+# owners changes and holds); the monthly leads are tested against the model's own monthly profile, and a significant
+# step becomes a budget step (`marketing.budget_plan`, the model's knob for lead volume, found with a short pilot).
+# The latent parameters (buyers in the market, the win model's intercept, the follow-up probability, the length of
+# the buying process) are then fitted by simulated moments with those plans in place - a calibration that assumed
+# one team and one volume for the whole history would have to explain the jump with wrong latent values.
 
 # %%
-known = {k: v for k, v in client_overrides.items() if k.startswith(("marketing.", "sales.reps", "sales.headcount"))}
-known_scenario = load_scenario("preset:base", known)
 base_file = work / "client_base.toml"
-plan_rows = ", ".join(f"{{ day = {s.day:g}, reps = {s.reps} }}" for s in known_scenario.sales.headcount_plan)
-budget_rows = ", ".join(
-    f"{{ day = {s.day:g}, budget_per_year = {s.budget_per_year:g} }}" for s in known_scenario.marketing.budget_plan
-)
 base_file.write_text(
-    'extends = "preset:base"\n[marketing]\n'
-    f"budget_per_year = {known_scenario.marketing.budget_per_year:g}\nbudget_plan = [{budget_rows}]\n"
-    f"[sales]\nheadcount_plan = [{plan_rows}]\n"
+    f'extends = "preset:base"\n[marketing]\nbudget_per_year = {client_overrides["marketing.budget_per_year"]:g}\n'
 )
 print(base_file.read_text())
 cal = calibrate(crm, str(base_file), settings=fit_settings, seed=seed, workers=1, progress=False)
+learned = cal.history
+print(f"Learned team: {learned.reps} reps at the start, then {learned.headcount_plan}")
+for step in learned.volume:
+    print(f"Learned lead volume: {step.ratio:.2f} x from {step.month:%Y-%m} -> budget plan {learned.budget_plan}")
+print(
+    f"The client's truth: {client_overrides['sales.reps']} reps, then {client_overrides['sales.headcount_plan']}; "
+    f"budget plan {client_overrides['marketing.budget_plan']}"
+)
 scenario_path, samples_path = write_calibration(cal, work / "client.toml", "the simulated client's export")
+print("\n".join(line for line in scenario_path.read_text().splitlines() if "plan" in line or "FORECAST" in line))
 estimates = cal.frame()[["name", "value", "low", "high", "status"]]
 estimates
 
@@ -239,8 +242,9 @@ for note in bt.notes:
 #
 # ## Aligned vs siloed for this client
 #
-# Notebook 02's question, now for the calibrated firm: its market, budget and team (its hiring and budget history
-# included, over the base's two years), the siloed organisation of the base (what the firm does today) and the
+# Notebook 02's question, now for the calibrated firm: its market, budget and team (the hiring and budget history
+# `calibrate` learned included; beyond the export date the last observed team and budget hold, over the base's two
+# years), the siloed organisation of the base (what the firm does today) and the
 # aligned one. `compare` takes the calibration's parameter sample (`parameters=`): every replication runs with
 # one of its draws, the same draw for both organisations (common random numbers), so the interval of the profit
 # gap includes the uncertainty of the calibrated parameters, not only simulation noise.
@@ -278,6 +282,13 @@ wins_beaten = [
     m for m in ("run rate", "pipeline") if errors.loc[("wins", "model"), "mae"] < errors.loc[("wins", m), "mae"]
 ]
 print(
+    f"- History: calibrate found the team of {learned.reps} reps and "
+    + (", ".join(f"{p['reps']} from day {p['day']:g}" for p in learned.headcount_plan) or "no change")
+    + f" (truth: {client_overrides['sales.reps']}, then "
+    + ", ".join(f"{p['reps']} from day {p['day']}" for p in client_overrides["sales.headcount_plan"])
+    + f"), and {len(learned.volume)} step(s) of the lead volume, without being told."
+)
+print(
     f"- Calibration: {covered} of {len(check)} of the client's true latent values lie inside their 90 % "
     f"intervals; {sum(check['status'] == 'fitted')} of {len(check)} parameters were identified by the data."
 )
@@ -302,5 +313,5 @@ print(
 #
 # **With your own export:** `simfunnel calibrate leads.csv deals.csv activities.csv --map mapping.toml --base
 # my_base.toml -o my_firm.toml --report fit.html [--holdout-after 2026-01-01]` (`my_base.toml`: the base preset
-# with your budget and hiring history), then run this notebook's last section with
-# `client = load_scenario("my_firm.toml")`.
+# with your marketing budget; the hiring and lead-volume history is learned from the export), then run this
+# notebook's last section with `client = load_scenario("my_firm.toml")`.

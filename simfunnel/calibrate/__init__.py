@@ -1,6 +1,7 @@
 """Calibrating a scenario to a firm's own CRM data (issue 12): `direct_estimates` (what the data record without a
 model), `fit_latent` (latent parameters by simulated moments with common random numbers), `calibrate` (both) and
 `write_calibration` (a scenario TOML extending the base, every fitted field commented, and a parameter sample);
+`simfunnel.calibrate.history` (the firm's team and lead-volume history, learned as hiring and budget plans);
 `compare_fit` (observed vs simulated, the fit report's tables) and `simfunnel.calibrate.backtest.backtest` (fit before
 a date, predict after; not re-exported here, where it would hide its module).
 Needs ``pip install 'simfunnel[calibrate]'`` (lifelines, scipy)."""

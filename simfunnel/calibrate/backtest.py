@@ -2,9 +2,11 @@
 months after it with the team and lead volume the data show for them (known inputs), and score the monthly wins
 and conversion against what happened - and against two naive forecasts a planner would use instead.
 
-Known inputs. The team: a hiring plan (`sales.headcount_plan`) with one step per holdout month, the owners active
-that month. The lead volume: the model makes leads from the market and the marketing budget, so the budget is the
-knob - a pilot (`PILOT_MULTIPLIERS` x the calibrated budget from the cut on, common seeds) measures how the
+Known inputs. The history before the cut is learned by the calibration (`simfunnel.calibrate.history`: team and
+lead-volume steps as plans); the holdout months are appended to those plans. The team: one hiring-plan step
+(`sales.headcount_plan`) per holdout month, the owners active that month. The lead volume: the model makes leads
+from the market and the marketing budget, so the budget is the knob - a pilot (`PILOT_MULTIPLIERS` x the budget in
+force at the cut, from the cut on, common seeds; `simfunnel.calibrate.history.budget_pilot`) measures how the
 simulated lead volume responds to it, and each holdout month gets the budget step that gives its observed leads
 (the budget changes the channel mix a little too; a volume beyond the pilot's range is capped and said so).
 
@@ -28,25 +30,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simfunnel.calibrate.compare import HistorySpec, expected_inside, history_task, run_tasks, simulate_histories
+from simfunnel.calibrate.compare import HistorySpec, expected_inside, simulate_histories
 from simfunnel.calibrate.direct import data_start
+from simfunnel.calibrate.history import (
+    MONTH_DAYS,
+    PILOT_MULTIPLIERS,
+    budget_in_force,
+    budget_pilot,
+    full_months,
+    headcount_plan,
+    month_start,
+    plan_day,
+)
 from simfunnel.data import CrmData
 from simfunnel.data.team import owner_spans, team_by_month
 
-PILOT_MULTIPLIERS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-"""Budget multipliers (of the calibrated budget, from the cut on) the lead-volume pilot simulates."""
-PILOT_SEEDS = 2
-MONTH_DAYS = 365.0 / 12
 METHODS = ("model", "run rate", "pipeline")
 BACKTEST_COLUMNS = ("month", "metric", "method", "observed", "forecast", "low", "high", "inside")
 ERROR_COLUMNS = ("metric", "method", "months", "mae", "mape", "inside_band", "beats_model")
-
-
-def month_start(when: object) -> pd.Timestamp:
-    """The first day of `when`'s month if it is one, else of the next month (a backtest cuts at month starts)."""
-    t = pd.Timestamp(when)
-    m = t.to_period("M").to_timestamp()
-    return m if t == m else (t.to_period("M") + 1).to_timestamp()
 
 
 def truncate(crm: CrmData, cut: pd.Timestamp) -> CrmData:
@@ -72,14 +73,7 @@ def truncate(crm: CrmData, cut: pd.Timestamp) -> CrmData:
 
 def holdout_months(cut: pd.Timestamp, export_date: pd.Timestamp) -> list[pd.Timestamp]:
     """The full months from `cut` to the export date (a last month with less than 90 % of its days is left out)."""
-    months = []
-    m = cut
-    while m < export_date:
-        nxt = (m.to_period("M") + 1).to_timestamp()
-        if (min(nxt, export_date) - m) / (nxt - m) >= 0.9:
-            months.append(m)
-        m = nxt
-    return months
+    return full_months(cut, export_date)
 
 
 def monthly_counts(crm: CrmData, months: list[pd.Timestamp]) -> pd.DataFrame:
@@ -93,16 +87,6 @@ def monthly_counts(crm: CrmData, months: list[pd.Timestamp]) -> pd.DataFrame:
     out = pd.DataFrame({"leads": leads.to_numpy(float), "wins": wins.to_numpy(float)}, index=idx)
     out["conversion"] = out["wins"] / out["leads"].where(out["leads"] > 0)
     return out
-
-
-def _day(start: pd.Timestamp, when: pd.Timestamp) -> float:
-    return float((when - start) / pd.Timedelta(days=1))
-
-
-def headcount_plan(crm: CrmData, start: pd.Timestamp, months: list[pd.Timestamp]) -> list[dict]:
-    """`sales.headcount_plan` steps: at each holdout month, the owners the data show active that month."""
-    team = crm.team_by_month.set_index("month")["active_owners"]
-    return [{"day": _day(start, m), "reps": max(1, int(team.get(m, team.iloc[-1])))} for m in months]
 
 
 # ----------------------------------------------------------------------------------------------- naive forecasts
@@ -167,27 +151,18 @@ def pipeline(pre: CrmData, full: CrmData, months: list[pd.Timestamp]) -> np.ndar
 
 
 # ----------------------------------------------------------------------------------------------- the model side
-def _plan_budget(base_budget: float, start: pd.Timestamp, months: list[pd.Timestamp],
-                 multipliers: np.ndarray) -> list[dict]:  # fmt: skip
-    return [{"day": _day(start, m), "budget_per_year": float(base_budget * k)}
-            for m, k in zip(months, multipliers, strict=True)]  # fmt: skip
-
-
 def lead_volume_plan(spec: HistorySpec, full: CrmData, months: list[pd.Timestamp], team: list[dict], *,
                      seed: int, workers: int, progress: bool | None) -> tuple[list[dict], list[str]]:  # fmt: skip
-    """`marketing.budget_plan` steps giving each holdout month its observed leads (see the module docstring);
-    returns the steps and notes (months whose volume is beyond the pilot's range)."""
-    budget = spec.scenario.marketing.budget_per_year
+    """`marketing.budget_plan` steps giving each holdout month its observed leads (see the module docstring), after
+    the calibrated scenario's own budget plan (the history before the cut); returns the whole plan and notes
+    (months whose volume is beyond the pilot's range)."""
+    earlier = [s.model_dump() for s in spec.scenario.marketing.budget_plan]
+    cut_day = plan_day(spec.start, months[0])
+    earlier = [s for s in earlier if s["day"] < cut_day]
+    unit_budget = budget_in_force(spec.scenario, cut_day)
     ks = np.array(PILOT_MULTIPLIERS)
-    seeds = np.random.SeedSequence(seed).spawn(PILOT_SEEDS)
-    tasks = []
-    for k in ks:
-        plan = _plan_budget(budget, spec.start, months, np.full(len(months), k))
-        extra = {"sales.headcount_plan": team, "marketing.budget_plan": plan}
-        tasks += [(spec, extra, s, None) for s in seeds]
-    sims = run_tasks(history_task, tasks, workers, "lead volume pilot", progress)
-    counts = np.array([monthly_counts(s, months)["leads"].to_numpy(float) for s in sims])
-    volume = counts.reshape(len(ks), PILOT_SEEDS, len(months)).mean(axis=1)
+    volume = budget_pilot(spec, {"sales.headcount_plan": team}, earlier, cut_day, months, seed=seed,
+                          workers=workers, progress=progress)  # fmt: skip
     unit = np.maximum(volume[list(ks).index(1.0)], 1e-9)
     # per month: the response to a budget step at the cut grows over the months (leads lag the spend)
     response = np.maximum.accumulate(volume / unit, axis=0)
@@ -201,7 +176,16 @@ def lead_volume_plan(spec: HistorySpec, full: CrmData, months: list[pd.Timestamp
         notes.append(f"{int(over.sum())} holdout month(s) had more leads than {ks[-1]:g} x the budget gives in the "
                      f"model (up to {short:.1f} x more): their lead volume is capped - set the base's "
                      "marketing.budget_per_year to the firm's budget so the knob has room")  # fmt: skip
-    return _plan_budget(budget, spec.start, months, np.exp(logk)), notes
+    steps = [{"day": plan_day(spec.start, m), "budget_per_year": float(unit_budget * k)}
+             for m, k in zip(months, np.exp(logk), strict=True)]  # fmt: skip
+    return [*earlier, *steps], notes
+
+
+def _team_plan(spec: HistorySpec, full: CrmData, months: list[pd.Timestamp]) -> list[dict]:
+    """The calibrated scenario's hiring plan before the cut, then one step per holdout month (the data's team)."""
+    cut_day = plan_day(spec.start, months[0])
+    earlier = [s.model_dump() for s in spec.scenario.sales.headcount_plan if s.day < cut_day]
+    return [*earlier, *headcount_plan(full, spec.start, months)]
 
 
 def model_forecast(spec: HistorySpec, full: CrmData, months: list[pd.Timestamp], *, reps: int,
@@ -209,7 +193,7 @@ def model_forecast(spec: HistorySpec, full: CrmData, months: list[pd.Timestamp],
                    progress: bool | None) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
     """Monthly wins, leads and conversion of `reps` replications over the history and the holdout months with the
     known inputs: long table rep, month, leads, wins, conversion; and notes."""
-    team = headcount_plan(full, spec.start, months)
+    team = _team_plan(spec, full, months)
     budget, notes = lead_volume_plan(spec, full, months, team, seed=seed + 1, workers=workers, progress=progress)
     extra = {"sales.headcount_plan": team, "marketing.budget_plan": budget}
     sims = simulate_histories(spec, reps, draws=draws, seed=seed, workers=workers, progress=progress, extra=extra)
@@ -304,9 +288,11 @@ def backtest(
     workers: int = 1,
     progress: bool | None = None,
     settings: object = None,
+    history: str = "auto",
 ) -> Backtest:
-    """Calibrate `base` to `crm` before `cut` (rounded up to a month start) and score the months after it (see the
-    module docstring)."""
+    """Calibrate `base` to `crm` before `cut` (rounded up to a month start; with the team and lead-volume history
+    before the cut learned as plans unless `history` is "off") and score the months after it (see the module
+    docstring)."""
     from simfunnel.calibrate.run import calibrate
 
     when = month_start(cut)
@@ -317,7 +303,9 @@ def backtest(
     pre = truncate(crm, when)
     if len(pre.leads) == 0 or pre.deals is None or (pre.deals["outcome"] == "won").sum() == 0:
         raise ValueError(f"--holdout-after {cut}: the data before {when:%Y-%m-%d} have no won deals to fit")
-    cal = calibrate(pre, base, quick=quick, seed=seed, workers=workers, progress=progress, settings=settings)
+    cal = calibrate(
+        pre, base, quick=quick, seed=seed, workers=workers, progress=progress, settings=settings, history=history
+    )
     start = data_start(pre)
     spec = HistorySpec(cal.scenario(), start, crm.export_date)
     sims, notes = model_forecast(spec, crm, months, reps=reps, draws=cal.draws(), seed=seed, workers=workers,

@@ -287,8 +287,8 @@ def _fmt(panel: str, v: float) -> str:
 
 def mismatches(table: pd.DataFrame, crm: CrmData | None = None) -> list[str]:
     """What the fit could not match, in plain language: per panel and group the observed points outside the
-    simulated 90 % band (above or below, with the worst example), and a team that changed over the data while
-    the scenario has a fixed one. Empty when everything is inside."""
+    simulated 90 % band (above or below, with the worst example), and - given `crm` (for a scenario without a
+    hiring plan) - a team that changed over the data while the scenario has a fixed one. Empty when all is inside."""
     out: list[str] = []
     bad = table[table["inside"] == 0]
     for (panel, group), t in bad.groupby(["panel", "group"], sort=False):
@@ -330,7 +330,9 @@ def compare_fit(observed: CrmData, scenario: Scenario, start: pd.Timestamp, *, r
     spec = HistorySpec(scenario, start, observed.export_date)
     sims = simulate_histories(spec, reps, draws=draws, seed=seed, workers=workers, progress=progress)
     table = compare_tables(observed, sims)
-    return FitComparison(table=table, goodness=goodness(table, reps), mismatches=mismatches(table, observed), reps=reps,
+    fixed_team = not scenario.sales.headcount_plan  # a learned (or given) hiring plan follows the team
+    found = mismatches(table, observed if fixed_team else None)
+    return FitComparison(table=table, goodness=goodness(table, reps), mismatches=found, reps=reps,
                          drawn=draws is not None and not draws.empty)  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ import pandas as pd
 from simfunnel.calibrate.direct import DirectEstimates, direct_estimates
 from simfunnel.calibrate.estimate import Estimate, estimates_frame
 from simfunnel.calibrate.fit import FitSettings, LatentFit, Target, default_latents, fit_latent, latent_overrides
+from simfunnel.calibrate.history import History, learn_history
 from simfunnel.calibrate.moments import moments
 from simfunnel.data import CrmData
 from simfunnel.scenario import Scenario, load_scenario
@@ -21,12 +22,14 @@ from simfunnel.scenario import Scenario, load_scenario
 @dataclass
 class Calibration:
     """A calibration: the `direct` estimates, the latent `fit`, the base scenario it `extends` (as given) and
-    the overrides of the fitted scenario (direct fields and identified latent parameters)."""
+    the overrides of the fitted scenario (direct fields, the learned `history` of team and lead volume as plans,
+    and identified latent parameters)."""
 
     base: str
     direct: DirectEstimates
     fit: LatentFit | None
     overrides: dict[str, object]
+    history: History | None = None
 
     def estimates(self) -> list[Estimate]:
         """Every estimate, direct first."""
@@ -75,15 +78,34 @@ def observed_moments(crm: CrmData, start: pd.Timestamp) -> np.ndarray:
     return moments(crm.leads, crm.deals, start, crm.export_date)
 
 
+HISTORY_MODES = ("auto", "off")
+"""`calibrate(history=...)`: learn the team and lead-volume history as plans (auto) or not (off: one team, the
+median, and one smooth lead volume for the whole history - the behaviour before the history was learned)."""
+
+
 def calibrate(crm: CrmData, base: str = "preset:base", *, quick: bool = False, seed: int = 0, workers: int = 1,
-              progress: bool | None = None, settings: FitSettings | None = None) -> Calibration:  # fmt: skip
-    """Calibrate `base` (a scenario file or preset:NAME) to `crm`: direct estimates, then the latent
-    parameters (`simfunnel.calibrate.fit`) when the data have deals. `quick` uses `FitSettings.quick`."""
+              progress: bool | None = None, settings: FitSettings | None = None,
+              history: str = "auto") -> Calibration:  # fmt: skip
+    """Calibrate `base` (a scenario file or preset:NAME) to `crm`: direct estimates, the firm's history of team
+    and lead volume as plans (`history="auto"`, `simfunnel.calibrate.history`; "off" to skip), then the latent
+    parameters (`simfunnel.calibrate.fit`) with those plans in place when the data have deals. `quick` uses
+    `FitSettings.quick`."""
+    if history not in HISTORY_MODES:
+        raise ValueError(f"history={history!r}: choose one of {', '.join(HISTORY_MODES)}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         base_scenario = load_scenario(base)
     direct = direct_estimates(crm, seed)
     fixed = direct_overrides(direct, base_scenario)
+    learned = None
+    if history == "auto":
+        learned = learn_history(crm, base_scenario.with_overrides(fixed), direct.start, seed=seed + 101,
+                                workers=workers, progress=progress)  # fmt: skip
+        fixed.update(learned.overrides())
+        if learned.headcount_plan:
+            note = "the team changes over the data: written as sales.reps (the start) and sales.headcount_plan"
+            direct.estimates = [replace(e, field="", note=note) if e.field == "sales.reps" else e
+                                for e in direct.estimates]  # fmt: skip
     fit = None
     overrides = dict(fixed)
     if crm.deals is not None and len(crm.deals):
@@ -97,7 +119,7 @@ def calibrate(crm: CrmData, base: str = "preset:base", *, quick: bool = False, s
         if ok:
             values = np.array([v for _, v in ok])
             overrides.update(latent_overrides(scenario.model_dump(by_alias=True), [lat for lat, _ in ok], values))
-    return Calibration(base=base, direct=direct, fit=fit, overrides=_rounded(overrides))
+    return Calibration(base=base, direct=direct, fit=fit, overrides=_rounded(overrides), history=learned)
 
 
 def _rounded(overrides: dict[str, object]) -> dict[str, object]:
@@ -111,4 +133,4 @@ def _rounded(overrides: dict[str, object]) -> dict[str, object]:
     return {k: r(v) for k, v in overrides.items()}
 
 
-__all__ = ["Calibration", "calibrate", "direct_overrides", "observed_moments"]
+__all__ = ["HISTORY_MODES", "Calibration", "calibrate", "direct_overrides", "observed_moments"]

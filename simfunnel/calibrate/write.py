@@ -40,6 +40,8 @@ def _toml_value(v: object) -> str:
         return "inf" if math.isinf(v) else repr(float(f"{v:.6g}"))
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[\n" + "".join(f"    {_toml_value(x)},\n" for x in v) + "]"
     return json.dumps(str(v))
 
 
@@ -71,6 +73,59 @@ def _field_comments(cal: Calibration) -> dict[str, list[str]]:
     return out
 
 
+def _month(start: object, day: float) -> str:
+    import pandas as pd
+
+    return f"{pd.Timestamp(start) + pd.Timedelta(days=day):%Y-%m}"
+
+
+def history_comments(cal: Calibration) -> dict[str, list[str]]:
+    """Comment lines of the learned history per written key (sales.reps and the plans)."""
+    h, start = cal.history, cal.direct.start
+    if h is None:
+        return {}
+    end = f"the export date (day {cal.direct.span_days:.0f})"
+    out: dict[str, list[str]] = {}
+    if h.reps > 0:
+        out["sales.reps"] = [f"observed in the data: the team at the start of the history, {h.reps} reps; from "
+                             f"{h.team_source}"]  # fmt: skip
+    if h.headcount_plan:
+        steps = "; ".join(f"{s['reps']} reps from {_month(start, s['day'])}" for s in h.headcount_plan)
+        out["sales.headcount_plan"] = [
+            f"observed in the data: {h.reps} reps at the start; {steps}; from {h.team_source}",
+            f"FORECAST: after {end} the last step ({h.headcount_plan[-1]['reps']} reps) holds unless you edit this plan",
+        ]  # fmt: skip
+    if h.budget_plan:
+        steps = "; ".join(f"{v.ratio:.2f} x from {v.month:%Y-%m}" for v in h.volume)
+        out["marketing.budget_plan"] = [
+            f"observed in the data: leads per month stepped {steps}; from {h.volume_source}",
+            "the budget steps are the model's knob for that lead volume (placed up to a few months before the "
+            "observed step, as leads lag the spend), not the firm's spend: set your own budget and plan if you know them",
+            f"FORECAST: after {end} the last step (budget {_num(h.budget_plan[-1]['budget_per_year'])}) holds "
+            "unless you edit this plan",
+        ]  # fmt: skip
+    return out
+
+
+def _history_header(cal: Calibration) -> list[str]:
+    h = cal.history
+    if h is None:
+        return ["# History: not learned (--history off): one team and one smooth lead volume for the whole history."]
+    lines = []
+    if h.headcount_plan or h.budget_plan:
+        lines += [
+            "# HISTORY LEARNED FROM THE DATA: the team and lead volume changed over the history; the plans below",
+            "# (sales.headcount_plan, marketing.budget_plan) reproduce them and the fit ran with them in place.",
+            f"# FORECASTING beyond the export date (day {cal.direct.span_days:.0f}): the last observed team and lead "
+            "volume",
+            "# (the plans' final steps) hold unless you edit the plans.",
+        ]
+    else:
+        lines.append("# History: no persistent change of the team or significant step of the lead volume found.")
+    lines += [f"# Note: {n}" for n in h.notes]
+    return lines
+
+
 def _header(cal: Calibration, data: str, extends: str) -> list[str]:
     d = cal.direct
     lines = [
@@ -85,6 +140,7 @@ def _header(cal: Calibration, data: str, extends: str) -> list[str]:
         bad = [e for e in fit.estimates if e.status == "not identified"]
         for e in bad:
             lines.append(f"# NOT IDENTIFIED by this data, kept at the base value: {e.field} ({e.note})")
+    lines += _history_header(cal)
     for note in d.notes:
         lines.append(f"# Note: {note}")
     lines.append("# Observed, reported only (not scenario fields):")
@@ -102,7 +158,7 @@ def scenario_text(cal: Calibration, name: str, extends: str, data: str = "a CRM 
     lines = _header(cal, data, extends)
     lines += ["", f"name = {json.dumps(name)}",
               f"description = {json.dumps('Calibrated to ' + data)}", f"extends = {json.dumps(extends)}"]  # fmt: skip
-    comments = _field_comments(cal)
+    comments = {**_field_comments(cal), **history_comments(cal)}
     tables: dict[str, list[tuple[str, object]]] = {}
     for key, value in cal.overrides.items():
         table, _, leaf = key.rpartition(".")
@@ -128,4 +184,4 @@ def write_calibration(cal: Calibration, path: str | Path, data: str = "a CRM exp
     return out, samples
 
 
-__all__ = ["extends_path", "scenario_text", "write_calibration"]
+__all__ = ["extends_path", "history_comments", "scenario_text", "write_calibration"]

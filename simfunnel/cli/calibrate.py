@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
     sp.add_argument("--export-date", default=None, help="date of the export (default: mapping, else latest date)")
     sp.add_argument("--base", default="preset:base", help="scenario the calibrated one extends (file or preset:NAME)")
     sp.add_argument("-o", "--output", required=True, help="scenario TOML to write (no default; sample next to it)")
+    sp.add_argument("--history", choices=("auto", "off"), default="auto",
+                    help="learn the team and lead-volume history from the data as hiring and budget plans and fit "
+                    "with them (auto, the default), or fit one team and one smooth volume (off)")  # fmt: skip
     sp.add_argument("--quick", action="store_true", help="about a quarter of the simulation runs: a first look")
     sp.add_argument("--report", default=None, metavar="HTML",
                     help="also write the fit report (observed vs simulated, goodness of fit; default: none)")  # fmt: skip
@@ -47,6 +50,22 @@ def _print_estimates(cal: object) -> None:
     for row in cal.frame().itertuples():  # type: ignore[attr-defined]
         flag = f"  [{row.status}]" if row.status != "estimated" else ""
         print(f"{row.name:<30} {row.value:>12.5g}  90 % [{row.low:.5g}, {row.high:.5g}] {row.unit}{flag}")
+
+
+def _print_history(cal: object) -> None:
+    h = cal.history  # type: ignore[attr-defined]
+    if h is None:
+        print("history: off (one team and one smooth lead volume for the whole history)")
+        return
+    team = ", ".join(f"{s['reps']} from day {s['day']:g}" for s in h.headcount_plan) or "no change"
+    volume = ", ".join(f"{v.ratio:.2f} x from {v.month:%Y-%m}" for v in h.volume) or "no significant step"
+    print(f"history learned: team {h.reps} reps at the start, {team}; lead volume {volume}"
+          + (f" (budget plan: {len(h.budget_plan)} step(s))" if h.budget_plan else ""))  # fmt: skip
+    for note in h.notes:
+        print(f"history note: {note}")
+    if h.headcount_plan or h.budget_plan:
+        print("forecasting: beyond the export date the last observed team and lead volume hold unless you edit "
+              "the plans in the written scenario")  # fmt: skip
 
 
 def _print_backtest(bt: object, path: str) -> None:
@@ -87,10 +106,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             from simfunnel.calibrate.backtest import backtest, truncate
 
             bt = backtest(crm, args.holdout_after, args.base, quick=args.quick, reps=reps, seed=args.seed,
-                          workers=workers, progress=progress)  # fmt: skip
+                          workers=workers, progress=progress, history=args.history)  # fmt: skip
             cal, observed = bt.calibration, truncate(crm, bt.cut)
         else:
-            cal = calibrate(crm, args.base, quick=args.quick, seed=args.seed, workers=workers, progress=progress)
+            cal = calibrate(
+                crm,
+                args.base,
+                quick=args.quick,
+                seed=args.seed,
+                workers=workers,
+                progress=progress,
+                history=args.history,
+            )
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     except ValueError as exc:
@@ -102,7 +129,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         data += f" (before {bt.cut:%Y-%m-%d})"
     scenario, samples = write_calibration(cal, args.output, data)
     _print_estimates(cal)
-    runs = cal.fit.runs if cal.fit is not None else 0
+    _print_history(cal)
+    runs = (cal.fit.runs if cal.fit is not None else 0) + (cal.history.runs if cal.history is not None else 0)
     print(f"\n{scenario}  ({runs} simulation runs, {time.perf_counter() - start:.0f} s)\n{samples}")
     if bt is not None:
         path = scenario.with_name(scenario.stem + ".backtest.csv")

@@ -204,6 +204,14 @@ def panel_values(crm: CrmData, days: np.ndarray) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _natural(x: pd.Series, grid: pd.Series) -> pd.Series:
+    """Text categories (age bands) ranked in the order the statistic gives them, not alphabetically."""
+    if len(x) and x.map(lambda v: isinstance(v, str)).all():
+        rank = {v: i for i, v in enumerate(pd.unique(grid))}
+        return x.map(rank)
+    return x
+
+
 @dataclass(frozen=True)
 class PanelSims:
     """A panel's simulated values (points x replications, in the comparison table's row order) and, for a share,
@@ -237,7 +245,8 @@ def _compare(panel: str, observed: pd.DataFrame, sims: list[pd.DataFrame], fill_
     out = pd.DataFrame({"panel": panel, "group": wide.index.get_level_values(0),
                         "x": wide.index.get_level_values(1), "observed": o, "sim_mean": mean, "sim_sd": sd, "sim_low": low,
                         "sim_high": high, "inside": inside})  # fmt: skip
-    order = out.sort_values(["group", "x"], kind="stable").index.to_numpy()
+    by = out.assign(x=_natural(out["x"], grid["x"]))
+    order = by.sort_values(["group", "x"], kind="stable").index.to_numpy()
     result = PanelSims(values[order])
     if "n" in observed.columns and "n" in sim.columns:
         n_obs = observed.set_index(keys)["n"].reindex(wide.index).to_numpy(dtype=float)

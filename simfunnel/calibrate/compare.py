@@ -451,9 +451,19 @@ def mismatches(table: pd.DataFrame, crm: CrmData | None = None) -> list[str]:
         worst = t.iloc[int(np.argmax(gap))]
         where = f" ({group})" if group else ""
         side = "above" if above == len(t) else "below" if above == 0 else f"{above} above, {len(t) - above} below"
+        band = f"{_fmt(panel, worst['sim_low'])} to {_fmt(panel, worst['sim_high'])}"
+        if total == 1:
+            out.append(f"{PANELS[panel].capitalize()}{where}: observed {_fmt(panel, worst['observed'])}, {side} the "
+                       f"simulated 90 % band ({band}).")  # fmt: skip
+            continue
         out.append(f"{PANELS[panel].capitalize()}{where}: {len(t)} of {total} observed points outside the simulated "
                    f"90 % band ({side}); worst {_label(worst['x'])}: observed {_fmt(panel, worst['observed'])}, "
-                   f"simulated {_fmt(panel, worst['sim_low'])} to {_fmt(panel, worst['sim_high'])}.")  # fmt: skip
+                   f"simulated {band}.")  # fmt: skip
+    leads = table[table["panel"] == "leads"].groupby("group")["inside"].mean()
+    if (bad["panel"] == "mix").any() or (leads < 0.5).any():
+        out.append("In the model the CRM learns the channel mix from a logged sample of the wins and keeps it for "
+                   "months, so each history draws its own mix: read channel misfits with the panels' p-values "
+                   "(a mix off in every month is one draw, not a miss a month).")  # fmt: skip
     if crm is not None:
         active = crm.team_by_month["active_owners"].to_numpy()[1:-1]
         if len(active) and active.min() != active.max():

@@ -46,6 +46,9 @@ PLAUSIBLE_RANGES: Mapping[str, PlausibleRange] = MappingProxyType({
     "simulation.horizon_days": _r(
         30, 3650, "days", "shorter than a month barely sees a purchase process end, longer than ten years outlives "
         "any plan (years or months typed as days?)"),
+    "simulation.warmup_days": _r(
+        0, 1825, "days", "a warm-up of weeks to a few years settles the pipeline (simfunnel warmup estimates one); "
+        "more than five years only costs run time (weeks typed as days?)"),
     "market.process_days": _r(
         14, 3650, "days", "buying processes take weeks to years, a few days is an impulse purchase the funnel "
         "does not describe (months typed as days?)"),

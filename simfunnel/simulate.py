@@ -158,6 +158,9 @@ def simulate(
     try:
         ledger = world.run()
     finally:
+        processes.extend(world.generators)
+        world.generators.clear()
+        world.walker.clear()
         release_processes(world.env, processes)
         if gc_was_enabled:
             gc.enable()

@@ -19,7 +19,9 @@ from simfunnel.experiments.seeds import child_seed, root_seed
 
 simulate_module = importlib.import_module("simfunnel.simulate")  # the module (the package attribute is the function)
 ROOT = Path(__file__).resolve().parents[1]
-SHORT = {"simulation.horizon_days": 90, "market.buyers_per_year": 1500}
+# Mechanism and accounting tests: an empty start (no warm-up) keeps the runs short and the identities over the
+# whole run; the presets' one-year warm-up has its own tests (test_warmup.py).
+SHORT = {"simulation.horizon_days": 90, "market.buyers_per_year": 1500, "simulation.warmup_days": 0}
 
 
 def short(name: str = "base"):

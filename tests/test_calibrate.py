@@ -27,7 +27,9 @@ from simfunnel.presets import preset_path  # noqa: E402
 from simfunnel.scenario import load_scenario  # noqa: E402
 from simfunnel.simulate import simulate  # noqa: E402
 
-SMALL = {"simulation.horizon_days": 548, "market.buyers_per_year": 6000}
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
+SMALL = {"simulation.warmup_days": 0, "simulation.horizon_days": 548, "market.buyers_per_year": 6000}
 TRUTH = {"market.buyers_per_year": 6000.0, "sales.win.intercept": -2.8, "sales.follow_up.max_prob": 0.5,
          "market.process_days.mean": 150.0}  # fmt: skip
 ENV = {**os.environ, "CI": "1", "TQDM_DISABLE": "1"}
@@ -52,7 +54,10 @@ def base_file(folder: Path) -> str:
     """The base of the test calibrations: the base preset with 10,000 buyers a year, so that the small firms'
     true values lie well inside the prior ranges (a third to three times the base)."""
     path = folder / "base10k.toml"
-    path.write_text(f'extends = "{preset_path("preset:base")}"\n[market]\nbuyers_per_year = 10000\n')
+    # without the preset's warm-up, like the simulated firms (SMALL): the fit compares like with like
+    path.write_text(
+        f'extends = "{preset_path("preset:base")}"\n[simulation]\nwarmup_days = 0\n[market]\nbuyers_per_year = 10000\n'
+    )
     return str(path)
 
 
@@ -117,7 +122,7 @@ def test_written_scenario_loads_and_simulates(quick_fit, tmp_path):
     loaded = load_scenario(scenario)
     assert loaded.market.buyers_per_year == pytest.approx(quick_fit.overrides["market.buyers_per_year"])
     assert loaded.sales.reps == 8
-    run = simulate(loaded.with_overrides({"simulation.horizon_days": 60}), 1)
+    run = simulate(loaded.with_overrides({"simulation.warmup_days": 0, "simulation.horizon_days": 60}), 1)
     assert len(run.buyers) > 0
     draws = pd.read_csv(samples, index_col="draw")
     assert set(TRUTH) <= set(draws.columns) and "market.value.mean" in draws.columns

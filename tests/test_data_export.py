@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from simfunnel.data import export_crm, read_crm, write_event_log
@@ -16,7 +17,9 @@ from simfunnel.scenario import load_scenario
 from simfunnel.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"simulation.horizon_days": 240, "market.buyers_per_year": 4000}
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
+SMALL = {"simulation.warmup_days": 0, "simulation.horizon_days": 240, "market.buyers_per_year": 4000}
 MESS = "missing-channel=0.1,duplicate-ids=0.05,close-before-open=0.05,missing-lead=0.1,short-years=0.2"
 ENV = {**os.environ, "CI": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(ROOT)}
 
@@ -94,6 +97,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 SMALL_SET = ["--set", "simulation.horizon_days=120", "--set", "market.buyers_per_year=3000"]
+SMALL_SET += ["--set", "simulation.warmup_days=0"]
 
 
 def test_cli_export_crm_then_check_crm(tmp_path):
@@ -129,3 +133,29 @@ def test_cli_user_errors(args, needle):
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert needle in proc.stderr
+
+
+def test_a_warmed_up_run_exports_only_its_measured_window(tmp_path):
+    """With a warm-up the CRM starts at its end: the start date is the first day after the warm-up, no record of
+    the warm-up is written, and the export day counts from there (a mid-stream export)."""
+    warm = simulate(load_scenario("preset:base", {**SMALL, "simulation.warmup_days": 91}), 5)
+    done = export_crm(warm, tmp_path, export_day=120)
+    crm = read_crm(done.files["leads"], done.files["deals"], done.files["activities"], mapping=done.mapping)
+    b = warm.buyers  # its days count from the end of the warm-up (the warm-up's are negative)
+    window = (b["lead_day"] >= 0) & (b["lead_day"] < 120)
+    assert len(crm.leads) == int(window.sum())
+    assert crm.leads["created"].min() >= pd.Timestamp("2025-01-01")
+    assert crm.export_date == pd.Timestamp("2025-01-01") + pd.Timedelta(days=120)
+    in_window = (b["sql_day"] >= 0) & (b["sql_day"] < 120)
+    assert len(crm.deals) == int(in_window.sum())
+
+
+def test_a_warmed_up_run_logs_the_journeys_of_its_measured_window():
+    """With a warm-up, the cases are the buyers engaged after it (the `engaged` KPI) and no event is dated before
+    the start date."""
+    from simfunnel.data import event_log
+
+    warm = simulate(load_scenario("preset:base", {**SMALL, "simulation.warmup_days": 91}), 5)
+    log = event_log(warm)
+    assert log["case:concept:name"].nunique() == int(warm.summary["engaged"])
+    assert (log["day"] >= 0).all() and log["time:timestamp"].min() >= pd.Timestamp("2025-01-01", tz="UTC")

@@ -24,7 +24,9 @@ from simfunnel.progress import _NoBar, make_bar, progress_enabled
 from simfunnel.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-SHORT = {"simulation.horizon_days": 120, "market.buyers_per_year": 1500}
+# Mechanism and accounting tests: an empty start (no warm-up) keeps the runs short and the identities over the
+# whole run; the presets' one-year warm-up has its own tests (test_warmup.py).
+SHORT = {"simulation.horizon_days": 120, "market.buyers_per_year": 1500, "simulation.warmup_days": 0}
 
 
 def short(name: str = "base"):

@@ -18,10 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 WAIT_KEYS = ("contact_wait_days", "contact_wait_days_p90", "batch_wait_days", "callback_wait_days", "queue_wait_days")
 
 
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
 @pytest.fixture(scope="module")
 def base() -> Scenario:
     return load_scenario(ROOT / "scenarios" / "base.toml").with_overrides(
-        {"simulation.horizon_days": 120, "market.buyers_per_year": 3000}
+        {"simulation.warmup_days": 0, "simulation.horizon_days": 120, "market.buyers_per_year": 3000}
     )
 
 
@@ -98,7 +100,9 @@ def assert_waits_add_up(res) -> None:
 
 @pytest.mark.parametrize("preset", ["siloed", "aligned", "base", "b2b_software"])
 def test_waits_add_up_per_lead_and_on_the_means(preset):
-    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml").with_overrides({"simulation.horizon_days": 200})
+    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml").with_overrides(
+        {"simulation.warmup_days": 0, "simulation.horizon_days": 200}
+    )
     assert_waits_add_up(simulate(sc, seed=4))
 
 
@@ -212,7 +216,12 @@ def test_without_referrals_or_initial_base_marketing_roi_counts_all_revenue(base
 def test_loyal_customers_never_churn():
     """Repeat probability 1: customers have decisions but nobody churns (rate 0, not NaN)."""
     sc = load_scenario(ROOT / "scenarios" / "repeat_retail.toml").with_overrides(
-        {"simulation.horizon_days": 200, "market.buyers_per_year": 500, "retention.base_repeat_prob": 1.0}
+        {
+            "simulation.warmup_days": 0,
+            "simulation.horizon_days": 200,
+            "market.buyers_per_year": 500,
+            "retention.base_repeat_prob": 1.0,
+        }
     )
     s = simulate(sc, seed=1).summary
     assert s["churned"] == 0 and s["churn_rate"] == 0.0
@@ -221,7 +230,12 @@ def test_loyal_customers_never_churn():
 def test_churn_rate_is_the_same_for_a_base_of_any_size():
     """Scaling the customer base (same per-customer behaviour) scales churned, not the churn rate."""
     sc = load_scenario(ROOT / "scenarios" / "repeat_retail.toml").with_overrides(
-        {"simulation.horizon_days": 200, "market.buyers_per_year": 10.0, "marketing.budget_per_year": 0.0}
+        {
+            "simulation.warmup_days": 0,
+            "simulation.horizon_days": 200,
+            "market.buyers_per_year": 10.0,
+            "marketing.budget_per_year": 0.0,
+        }
     )
     small = simulate(sc.with_overrides({"retention.initial_customers": 1000}), seed=1).summary
     large = simulate(sc.with_overrides({"retention.initial_customers": 2600}), seed=1).summary
@@ -252,5 +266,7 @@ def assert_ratios_consistent(res) -> None:
 
 @pytest.mark.parametrize("preset", ["siloed", "aligned", "repeat_retail", "car_seat"])
 def test_ratios_are_consistent_on_presets(preset):
-    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml").with_overrides({"simulation.horizon_days": 300})
+    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml").with_overrides(
+        {"simulation.warmup_days": 0, "simulation.horizon_days": 300}
+    )
     assert_ratios_consistent(simulate(sc, seed=2))

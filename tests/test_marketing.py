@@ -16,7 +16,9 @@ from simfunnel.model.marketing import MarketingState, effective_shares, expected
 from simfunnel.scenario import NON_CHANNEL_SHARES, HillCurve, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"simulation.horizon_days": 120, "market.buyers_per_year": 3000}
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
+SMALL = {"simulation.warmup_days": 0, "simulation.horizon_days": 120, "market.buyers_per_year": 3000}
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +143,9 @@ def test_expected_spend_with_acquisition_stopped_from_day_0(base):
 
 def test_simulated_spend_by_item_follows_the_stop_day(base):
     """In a run, each channel is paid until the stop day and each other item until the horizon."""
-    sc = base.with_overrides({"simulation.horizon_days": 90, "marketing.acquisition_stop_day": 40.0})
+    sc = base.with_overrides(
+        {"simulation.warmup_days": 0, "simulation.horizon_days": 90, "marketing.acquisition_stop_day": 40.0}
+    )
     spent = simulate(sc, seed=3).ledger.spend_by_item
     eff = effective_shares(sc)
     budget = sc.marketing.budget_per_year

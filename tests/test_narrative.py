@@ -24,7 +24,9 @@ from simfunnel.present.journeys import (
     response_buckets,
 )
 
-SHORT = {"simulation.horizon_days": 240, "market.buyers_per_year": 4000}
+# Mechanism and accounting tests: an empty start (no warm-up) keeps the runs short and the identities over the
+# whole run; the presets' one-year warm-up has its own tests (test_warmup.py).
+SHORT = {"simulation.horizon_days": 240, "market.buyers_per_year": 4000, "simulation.warmup_days": 0}
 
 
 @pytest.fixture(scope="module")

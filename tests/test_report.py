@@ -22,7 +22,9 @@ from simfunnel.report import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+# short runs without the presets' warm-up: these tests are about the report, not the headline
 SHORT = ["--set", "simulation.horizon_days=180", "--set", "market.buyers_per_year=6000"]
+SHORT += ["--set", "simulation.warmup_days=0"]
 
 
 @pytest.fixture(scope="module")

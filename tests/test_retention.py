@@ -17,10 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PRESETS = sorted((ROOT / "scenarios").glob("*.toml"))
 
 
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
 @pytest.fixture(scope="module")
 def base() -> Scenario:
     return load_scenario(ROOT / "scenarios" / "base.toml").with_overrides(
-        {"simulation.horizon_days": 120, "market.buyers_per_year": 3000}
+        {"simulation.warmup_days": 0, "simulation.horizon_days": 120, "market.buyers_per_year": 3000}
     )
 
 
@@ -28,7 +30,12 @@ def base() -> Scenario:
 def retail() -> Scenario:
     """Many customers with short repurchase cycles: repeat effects show within a short horizon."""
     return load_scenario(ROOT / "scenarios" / "repeat_retail.toml").with_overrides(
-        {"simulation.horizon_days": 240, "market.buyers_per_year": 1000, "retention.initial_customers": 2000}
+        {
+            "simulation.warmup_days": 0,
+            "simulation.horizon_days": 240,
+            "market.buyers_per_year": 1000,
+            "retention.initial_customers": 2000,
+        }
     )
 
 
@@ -115,7 +122,12 @@ def test_churn_only_when_nobody_comes_back(base):
 @pytest.fixture(scope="module")
 def stopped(base) -> object:
     sc = base.with_overrides(
-        {"simulation.horizon_days": 365, "marketing.acquisition_stop_day": 0.0, "retention.initial_customers": 300}
+        {
+            "simulation.warmup_days": 0,
+            "simulation.horizon_days": 365,
+            "marketing.acquisition_stop_day": 0.0,
+            "retention.initial_customers": 300,
+        }
     )
     return simulate(sc, seed=1)
 
@@ -160,7 +172,7 @@ def test_customer_base_decays_without_acquisition(stopped):
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
 def test_customers_are_conserved(path):
     """initial customers + buyers won = customers at the end + customers churned."""
-    sc = load_scenario(path).with_overrides({"simulation.horizon_days": 150})
+    sc = load_scenario(path).with_overrides({"simulation.warmup_days": 0, "simulation.horizon_days": 150})
     if sc.market.buyers_per_year > 20_000:
         sc = sc.with_overrides({"market.buyers_per_year": 20_000})
     _customers_conserved(simulate(sc, seed=7))

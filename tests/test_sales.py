@@ -20,7 +20,9 @@ from simfunnel.model.sales import RepPool, win_probability
 from simfunnel.scenario import Calendar, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"simulation.horizon_days": 120, "market.buyers_per_year": 3000}
+# simulation.warmup_days = 0 below: these tests check mechanisms and stocks from an empty start (initial customers,
+# day-0 stop days, counts over the whole run) and stay short; the presets' warm-up has its own tests.
+SMALL = {"simulation.warmup_days": 0, "simulation.horizon_days": 120, "market.buyers_per_year": 3000}
 
 MON_9 = 9 / 24
 SAT_10 = 5 + 10 / 24
@@ -310,7 +312,7 @@ def test_with_context_nobody_is_called_too_early(base):
     """A rep who knows exactly when the buyer will be ready (every buyer states it, without error, no margin) calls
     then: under `recycle` no lead needs a second call. (With the default, estimated context some do.)"""
     aligned = load_scenario(ROOT / "scenarios" / "aligned.toml").with_overrides(
-        {"simulation.horizon_days": 365, **EXACT_CONTEXT}
+        {"simulation.warmup_days": 0, "simulation.horizon_days": 365, **EXACT_CONTEXT}
     )
     b = simulate(aligned, seed=1).buyers
     assert (b.contacts[~b.returned] <= 1).all()

@@ -18,7 +18,8 @@ from simfunnel.simulate import Probe, simulate
 
 @pytest.fixture(scope="module")
 def base():
-    return load_scenario("preset:base")
+    # no warm-up: staffing and hiring plans are checked from day 0 of the run (and the runs stay short)
+    return load_scenario("preset:base", {"simulation.warmup_days": 0})
 
 
 def test_plan_accessor():
@@ -141,7 +142,7 @@ def _weekly_waits(r, lo: float, hi: float) -> float:
 def direction_numbers(reps: int = 20) -> dict[str, tuple[float, float, float]]:
     """Paired replications (same seed), 5 reps throughout vs 5 reps and 8 from day 365: the mean (and 95 % CI) of
     the difference in weekly queue waits (days) in the half year before and after the step."""
-    base = load_scenario("preset:base").with_overrides({"sales.reps": 5})
+    base = load_scenario("preset:base", {"simulation.warmup_days": 0}).with_overrides({"sales.reps": 5})
     hiring = base.with_overrides({"sales.headcount_plan": [{"day": 365, "reps": 8}]})
     diffs: dict[str, list[float]] = {"before": [], "after": []}
     for seed in range(reps):

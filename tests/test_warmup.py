@@ -17,8 +17,11 @@ from simfunnel.periods import ADDITIVE_KEYS, additive_totals, experiment_by_year
 from simfunnel.warmup import estimate_warmup, mser, seasonally_adjusted, welch_moving_average
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLDEN_0 = ROOT / "tests" / "data" / "golden_summaries.json"
-"""Fixed-seed summaries of the presets (tests/test_golden.py), none of which sets a warm-up."""
+GOLDEN_0 = ROOT / "tests" / "data" / "golden_no_warmup.json"
+"""Fixed-seed summaries of siloed and aligned (tests/test_golden.py) as stored before the presets had a warm-up."""
+BEFORE_WARMUP = {"simulation.warmup_days": 0, "retention.initial_customers": 500, "sales.win.context": 0.3}
+"""The preset values those summaries were made with (the presets then had no warm-up, 500 initial customers and
+a context logit of 0.3)."""
 SMALL = {"simulation.horizon_days": 400, "market.buyers_per_year": 4000, "simulation.warmup_days": 182}
 
 
@@ -30,9 +33,10 @@ def _same(a: float, b: float) -> bool:
 def test_no_warmup_is_bit_identical_to_before(preset: str) -> None:
     """warmup_days = 0 reproduces the summaries of the model without warm-ups, bit for bit."""
     stored = json.loads(GOLDEN_0.read_text())[preset]
-    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml", {"simulation.warmup_days": 0})
+    sc = load_scenario(ROOT / "scenarios" / f"{preset}.toml", BEFORE_WARMUP)
     now = simulate(sc, seed=1).summary
-    changed = {k: (v, now[k]) for k, v in stored.items() if not _same(float(v), now[k])}
+    # sim_events counts the engine's work, not a result: it fell with the leaner hot path (issue 11)
+    changed = {k: (v, now[k]) for k, v in stored.items() if k != "sim_events" and not _same(float(v), now[k])}
     assert not changed
 
 

@@ -128,13 +128,15 @@ print(
 # ## Little's law in the client's scenario
 #
 # The whole sales stage of the client's scenario - every lead from its handoff until it is closed (won or
-# lost) or, if nobody follows it up, until its deadline - over the second year of a three-year run (the first
-# year is a warm-up: the desk fills, trust and lead scoring learn). Little's law says
+# lost) or, if nobody follows it up, until its deadline - over the second year of a three-year run started
+# empty (its first year plays the preset's warm-up: the desk fills, trust and lead scoring learn). Little's law says
 # *L = lambda x W*: the average number of leads on the reps' desks equals the leads handed over per day times
 # the average days each spends there.
 
 # %%
-three_years = sc.with_overrides({"simulation.horizon_days": validation.SALES_STAGE_HORIZON})
+three_years = sc.with_overrides(
+    {"simulation.warmup_days": 0, "simulation.horizon_days": validation.SALES_STAGE_HORIZON}
+)
 stage = validation.sales_stage_littles_law(little_replications, seed, scenario=three_years)
 ll = stage[["L", "lam", "W", "lam_W", "ratio"]].mean()
 ratio = mean_ci(stage["ratio"])

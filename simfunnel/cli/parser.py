@@ -185,7 +185,11 @@ def _sim_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--seed", type=int, default=1, help="seed of the run")
     sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
                     help="override a field, e.g. sales.reps=12 (repeatable; default: none)")  # fmt: skip
-    sp.add_argument("--start-date", default="2025-01-01", help="calendar date of model day 0")
+    sp.add_argument(
+        "--start-date",
+        default="2025-01-01",
+        help="calendar date of the CRM's first day: model day 0, or the end of the warm-up",
+    )
 
 
 def _data_commands(sub: argparse._SubParsersAction) -> None:
@@ -193,7 +197,12 @@ def _data_commands(sub: argparse._SubParsersAction) -> None:
               crm.cmd_export_crm)  # fmt: skip
     _sim_options(sp)
     sp.add_argument("-o", "--output", required=True, help="directory to write leads/deals/activities into")
-    sp.add_argument("--export-day", type=float, default=None, help="model day of the export (default: the horizon)")
+    sp.add_argument(
+        "--export-day",
+        type=float,
+        default=None,
+        help="day of the export, counted from the end of the warm-up (default: the horizon)",
+    )
     sp.add_argument("--messy", default=None, metavar="KIND=SHARE,...",
                     help="mess of real exports: missing-channel, duplicate-ids, close-before-open, missing-lead, "
                     "short-years (default: none)")  # fmt: skip

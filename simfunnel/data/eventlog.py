@@ -1,5 +1,6 @@
-"""A run's buyer journeys as a process-mining event log: one case per buyer marketing reached (engaged), one
-event per stage reached and per rep activity, as CSV, XES or OCEL 2.0 (XES and OCEL through pm4py, imported
+"""A run's buyer journeys as a process-mining event log: one case per buyer marketing reached (engaged) in the
+measured window (after any warm-up, as the `engaged` KPI counts them), one event per stage reached and per rep
+activity, as CSV, XES or OCEL 2.0 (XES and OCEL through pm4py, imported
 only when writing them: ``pip install 'simfunnel[calibrate]'``).
 
 Columns follow the XES standard names pm4py expects: ``case:concept:name`` (buyer id), ``concept:name``
@@ -32,8 +33,9 @@ FORMATS = (".csv", ".xes", ".jsonocel")
 
 def event_log(result: RunResult, start_date: str = DEFAULT_START) -> pd.DataFrame:
     """The event log of a run (module docstring): one row per event, ordered by case, then time."""
-    b = result.buyers
-    b = b[b["engaged_day"].notna()]
+    b = result.buyers  # days count from the end of the warm-up: journeys begun in the warm-up are not cases
+    b = b[b["engaged_day"].notna() & (b["engaged_day"] >= 0)]
+    window = float(result.ledger.horizon - result.ledger.start)
     case_ids = pd.Series([f"B{i:06d}" for i in b["buyer_id"]], index=b.index)
     acts = result.activities
     acts = acts[acts["buyer"].isin(b["buyer_id"])]
@@ -51,7 +53,7 @@ def event_log(result: RunResult, start_date: str = DEFAULT_START) -> pd.DataFram
                                "_order": len(STAGES) - 1}))  # fmt: skip
     ended = b["terminal_state"] != "open"
     end_day = b["close_day"].where(b["terminal_state"] == "won", b["terminal_day"])
-    ended &= end_day.notna() & (end_day <= result.ledger.horizon)
+    ended &= end_day.notna() & (end_day <= window)
     term = b.loc[ended, "terminal_state"]
     parts.append(pd.DataFrame({"buyer": b.loc[ended, "buyer_id"],
                                ACTIVITY: np.where(term == "won", "won", "lost: " + term.str.replace("_", " ")),

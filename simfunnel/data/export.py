@@ -2,6 +2,10 @@
 Parquet), optionally with the mess of real exports (`MESSY_KEYS`) so that `read_crm` can be tested against a
 known truth.
 
+A run with a warm-up is exported as a CRM adopted when the measured window starts: the end of the warm-up is
+``start_date``, nothing from the warm-up is written (a deal whose lead came in during the warm-up has no lead row,
+as in a mid-stream export), and the export day counts from there.
+
 Mapping of the model to CRM rows (day 0 = ``start_date``; only what happened before the export day is written):
 a lead per buyer who became a lead (created = lead day, channel = source channel, owner = rep of the first
 contact); a deal per buyer who became an SQL (opened = SQL day, closed = close or terminal day, outcome won/lost/
@@ -81,14 +85,16 @@ def buyer_owners(acts: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def crm_tables(result: RunResult, start_date: str = DEFAULT_START, export_day: float | None = None) -> dict:
-    """The clean leads, deals and activities tables (canonical columns, timestamps) of a run at `export_day`
-    (default: the horizon)."""
+    """The clean leads, deals and activities tables (canonical columns, timestamps) of a run at `export_day`, in
+    days after the warm-up (default: the end of the horizon); records of the warm-up are left out."""
     b = result.buyers
     acts = result.activities
-    H = float(result.ledger.horizon) if export_day is None else float(export_day)
+    W = 0.0  # the run's tables count days from the end of the warm-up (earlier records have negative days)
+    window = float(result.ledger.horizon - result.ledger.start)
+    H = window if export_day is None else float(export_day)
     start = pd.Timestamp(start_date)
-    lead_owner, deal_owner = buyer_owners(acts[acts["start"] < H])
-    lb = b[b["lead_day"] < H]
+    lead_owner, deal_owner = buyer_owners(acts[(acts["start"] >= W) & (acts["start"] < H)])
+    lb = b[(b["lead_day"] >= W) & (b["lead_day"] < H)]
     owner = lb["buyer_id"].map(lead_owner).where(lb["first_contact_day"] < H)
     leads = pd.DataFrame({
         "lead_id": [f"L{i:06d}" for i in lb["buyer_id"]],
@@ -98,7 +104,7 @@ def crm_tables(result: RunResult, start_date: str = DEFAULT_START, export_day: f
         "owner": [owner_name(r) if not math.isnan(r) else "" for r in owner.astype(float)],
         "lead_type": lb["lead_kind"].to_numpy(),
     })  # fmt: skip
-    db = b[b["sql_day"] < H]
+    db = b[(b["sql_day"] >= W) & (b["sql_day"] < H)]
     won = (db["terminal_state"] == "won") & (db["close_day"] < H)
     lost = ~db["terminal_state"].isin(["won", "open"]) & (db["terminal_day"] < H)
     closed_day = db["close_day"].where(won, db["terminal_day"].where(lost))
@@ -114,7 +120,7 @@ def crm_tables(result: RunResult, start_date: str = DEFAULT_START, export_day: f
         "value": db["value"].round(2).to_numpy(),
         "loss_reason": db["terminal_state"].where(lost, "").to_numpy(),
     })  # fmt: skip
-    a = acts[acts["start"] < H]
+    a = acts[(acts["start"] >= W) & (acts["start"] < H)]
     activities = pd.DataFrame({
         "owner": [owner_name(r) for r in a["rep"]],
         "start": _stamps(a["start"], start),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from simfunnel.ledger import HAND_RAISE, MQL, REFERRAL_LEAD
 from simfunnel.model.calendar import WorkCalendar
+from simfunnel.model.flow import Flow, reserve_id
 from simfunnel.model.leads import Lead, LeadInfo
 from simfunnel.model.sales import lead_process
 from simfunnel.scenario import Scenario
@@ -169,24 +170,28 @@ class Handoff:
 
 
 def schedule_handoff(world: World, lead: Lead) -> None:
-    """Hand `lead` to sales at its handoff day: one timeout with a callback (no process) per lead in real time,
-    one per list day for a batch handoff (the leads of a list are handed over together)."""
+    """Hand `lead` to sales at its handoff day: one entry of the handoff walker (`World.walker`, no SimPy event
+    until it is next) per lead in real time, one per list day for a batch handoff (the leads of a list are handed
+    over together). Each entry runs where a timeout scheduled now would have run (`flow.Walker`)."""
     h, env = world.handoff, world.env
     kind = lead.info.lead_kind
     day = h.handoff_day(lead.info.lead_day, kind)
+    now = env.now
     if h.realtime or h.is_priority(kind):
-        env.timeout(max(0.0, day - env.now)).callbacks.append(lambda _ev: hand_over(world, [lead], day))
+        world.walker.push(now + max(0.0, day - now), reserve_id(env), lambda: hand_over(world, [lead], day))
         return
     batch = h.batches.get(day)
     if batch is None:
         batch = h.batches[day] = []
-        env.timeout(max(0.0, day - env.now)).callbacks.append(lambda _ev: hand_over(world, h.batches.pop(day), day))
+        world.walker.push(now + max(0.0, day - now), reserve_id(env), lambda: hand_over(world, h.batches.pop(day), day))
     batch.append(lead)
 
 
 def hand_over(world: World, leads: list[Lead], day: float) -> None:
-    """Leads reach the reps' desk; each is followed up (a lead process starts) or left in the black hole."""
+    """Leads reach the reps' desk; each is followed up (its lead process starts) or left in the black hole. The
+    follow-up decisions come first, then the worked leads start in order (as processes started here would)."""
     h, env, cols = world.handoff, world.env, world.buyers.cols
+    worked = []
     for lead in leads:
         i = lead.buyer
         cols["handoff_day"][i] = day
@@ -195,4 +200,6 @@ def hand_over(world: World, leads: list[Lead], day: float) -> None:
             h.ignore(lead.info.deadline_day)  # never worked: the lead ages on the desk until the deadline
             continue
         cols["followed_up"][i] = 1
-        env.process(lead_process(world, lead))
+        worked.append(lead)
+    for lead in worked:
+        Flow(env, lead_process(world, lead), world.generators)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from simfunnel.ledger import CHECKIN, INITIAL_BASE, REFERRAL_LEAD
+from simfunnel.model.flow import Flow
 from simfunnel.model.handoff import CHECKIN_CLASS, schedule_handoff
 from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
 from simfunnel.model.market import MIN_PROCESS_DAYS, ready_day
-from simfunnel.model.streams import Buffered
+from simfunnel.model.streams import Buffered, keyed_generator
 
 if TYPE_CHECKING:
     from simfunnel.model.world import World
@@ -40,9 +39,7 @@ class CustomerDraws:
 
     def __init__(self, world: World, key: int) -> None:
         root = world.root
-        g = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, CUSTOMER_STREAMS, key)))
-        )
+        g = keyed_generator(root, CUSTOMER_STREAMS, key)
         ret, sales = world.scenario.retention, world.scenario.sales
         self.uniform = Buffered(lambda k: g.uniform(size=k), 8)
         self.repurchase_days = Buffered(lambda k: ret.repurchase_days.sample(g, k), 4)
@@ -53,7 +50,7 @@ def checkin_process(world: World, draws: CustomerDraws, checked: list[bool], nee
     """'Asking how it's going': a rep check-in some days after a sale (lowest queue priority). It counts only
     if it happens before the customer's next need; a stale one is skipped without using the rep."""
     env, pool = world.env, world.ae_pool
-    yield env.timeout(world.scenario.sales.checkin_delay_days)
+    yield world.scenario.sales.checkin_delay_days
     rep = pool.acquire_now()
     if rep < 0:
         rep = yield pool.request((CHECKIN_CLASS, env.now))
@@ -63,7 +60,7 @@ def checkin_process(world: World, draws: CustomerDraws, checked: list[bool], nee
         return
     hours = draws.checkin_hours()
     end = pool.calendar.finish(start, hours)
-    yield env.timeout(end - start)
+    yield end - start
     pool.release(rep)
     world.ledger.activity(rep, start, end, hours, CHECKIN, -1)
     checked[0] = True
@@ -78,6 +75,7 @@ def customer_process(world: World, k: int, key: int, value: float, channel: int,
     draws = CustomerDraws(world, key)
     followup = world.scenario.organisation.post_sale_followup
     checked = [False]
+    checkin = None
     if first_need_in is not None:  # an initial customer: bought before day 0, no check-in pending
         need_day = env.now + first_need_in
     else:
@@ -85,10 +83,14 @@ def customer_process(world: World, k: int, key: int, value: float, channel: int,
         if draws.uniform() < ret.referral_prob:
             spawn_referral(world)
         if followup:
-            env.process(checkin_process(world, draws, checked, need_day))
+            checkin = checkin_process(world, draws, checked, need_day)
     while True:
         if need_day > env.now:
-            yield env.timeout(need_day - env.now)
+            if checkin is None:
+                yield need_day - env.now
+            else:  # the check-in starts once this wait is scheduled, as a process started before it would
+                yield need_day - env.now, checkin
+                checkin = None
         ledger.decided(k, env.now)  # a repurchase decision: buy again or churn
         if draws.uniform() < repeat_probability(world, checked[0]):
             ledger.purchase(env.now, value * ret.repeat_value_fraction, True, channel)
@@ -97,10 +99,14 @@ def customer_process(world: World, k: int, key: int, value: float, channel: int,
             if draws.uniform() < ret.referral_prob:
                 spawn_referral(world)
             if followup:
-                env.process(checkin_process(world, draws, checked, need_day))
+                if checkin is not None:  # not started yet (no wait since the last purchase)
+                    Flow(env, checkin, world.generators)
+                checkin = checkin_process(world, draws, checked, need_day)
             continue
         ledger.cust_end[k] = env.now
         world.customers_active -= 1
+        if checkin is not None:
+            Flow(env, checkin, world.generators)
         return
 
 
@@ -115,7 +121,7 @@ def start_customer(world: World, key: int, value: float, channel: int, first_nee
     world.customers_active += 1
     if first_need_in is None:
         led.purchase(world.env.now, value, False, channel)
-    world.env.process(customer_process(world, k, key, value, channel, first_need_in))
+    Flow(world.env, customer_process(world, k, key, value, channel, first_need_in), world.generators)
 
 
 def start_initial_customers(world: World) -> None:

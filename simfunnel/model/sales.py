@@ -15,6 +15,7 @@ from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadInfo, LeadProgress
 from simfunnel.model.market import readiness
 
 if TYPE_CHECKING:
+    from simfunnel.model.handoff import Handoff
     from simfunnel.model.world import World
 
 
@@ -152,6 +153,23 @@ def lead_process(world: World, lead: Lead):
         yield from sales_cycle(world, lead, progress)
 
 
+def queue_key(h: Handoff, now: float, info: LeadInfo, progress: LeadProgress) -> tuple[int, float]:
+    """The lead's key in the reps' queue now (`Handoff.queue_key` with what the rep knows of it)."""
+    return h.queue_key(now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due)
+
+
+def hold(world: World, pool: RepPool, rep: int, hours: float, kind: int, buyer: int, progress: LeadProgress):
+    """Rep `rep` works `hours` working hours on the lead from now (its calendar permitting); then the rep is
+    released, the activity logged and the rep and hours added to the lead's progress."""
+    start = world.env.now
+    end = pool.calendar.finish(start, hours)
+    yield end - start
+    pool.release(rep)
+    world.ledger.activity(rep, start, end, hours, kind, buyer)
+    progress.rep = rep
+    progress.rep_hours += hours
+
+
 def contact_outcome(world: World, info: LeadInfo, u_engaged: float, start: float, r_contact: float) -> int:
     """What a call at `start` finds: too late (deadline passed, committed elsewhere, a hand-raiser gone cold),
     too early (not ready yet) or a qualified buyer (WON, provisionally)."""
@@ -177,13 +195,12 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
     while True:
         if progress.contacts == 0 and plan.call_day > env.now:
             world.buyers.cols["callback_day"][i] = plan.call_day  # a planned call-back: the first call waits for it
-            yield env.timeout(plan.call_day - env.now)
+            yield plan.call_day - env.now
         if progress.contacts == 0:
             world.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)
         rep = pool.acquire_now()
         if rep < 0:
-            key = h.queue_key(env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due)
-            rep = yield pool.request(key)
+            rep = yield pool.request(queue_key(h, env.now, info, progress))
         start = env.now
         progress.contacts += 1
         if progress.contacts == 1:
@@ -192,12 +209,7 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         progress.readiness_at_contact = r_contact
         outcome = contact_outcome(world, info, draws.u_engaged, start, r_contact)
         hours = draws.contact_hours + (draws.qualification_hours if outcome == WON else 0.0)
-        end = pool.calendar.finish(start, hours)
-        yield env.timeout(end - start)
-        pool.release(rep)
-        world.ledger.activity(rep, start, end, hours, CONTACT, i)
-        progress.rep = rep
-        progress.rep_hours += hours
+        yield from hold(world, pool, rep, hours, CONTACT, i, progress)
         h.learn_trust(outcome == WON)
         if outcome == WON:
             progress.sql_day = start
@@ -209,14 +221,14 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         if outcome == TOO_EARLY and recycle:  # back into nurture, a call-back planned (`Handoff.recall_day`)
             recall = h.recall_day(env.now, lead, progress.contacts)
             if recall > env.now:
-                yield env.timeout(recall - env.now)
+                yield recall - env.now
             continue
         if outcome == TOO_EARLY and draws.u_return < return_prob:
             # dropped by sales, but the buyer comes back by itself once ready (an inbound request)
             progress.returned = True
             record_progress(world, i, progress)
             back = h.handoff_day(max(info.ready_day, env.now), RETURNING)
-            yield env.timeout(back - env.now)
+            yield back - env.now
             return_prob = 0.0
             continue
         close_lead(world, i, progress, outcome, start)
@@ -235,8 +247,9 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
     if world.roles is not None:
         yield from ae_handoff(world, progress)
     owner = -1
+    ownership, gap = world.scenario.sales.deal_ownership, world.meeting_gap
     for hours in steps:
-        yield env.timeout(world.meeting_gap())
+        yield gap()
         if env.now >= deadline:
             close_lead(world, i, progress, TOO_LATE, env.now)
             return
@@ -247,24 +260,14 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
             # sales cycle at qualification, as in the M/M/c reduction scenarios/mmc_validation.toml.
             continue
         if owner >= 0 and world.team.employed(owner):  # deal ownership: wait for the deal's own rep
-            key = h.queue_key(env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due)
-            rep = yield pool.request_rep(owner, key)
+            rep = yield pool.request_rep(owner, queue_key(h, env.now, info, progress))
         else:
             rep = pool.acquire_now()
             if rep < 0:
-                key = h.queue_key(
-                    env.now, info.lead_kind, progress.deadline_estimate, info.lead_score, progress.sla_due
-                )
-                rep = yield pool.request(key)
-            if world.scenario.sales.deal_ownership:
+                rep = yield pool.request(queue_key(h, env.now, info, progress))
+            if ownership:
                 owner = rep
-        start = env.now
-        end = pool.calendar.finish(start, hours)
-        yield env.timeout(end - start)
-        pool.release(rep)
-        world.ledger.activity(rep, start, end, hours, SALES_STEP, i)
-        progress.rep = rep
-        progress.rep_hours += hours
+        yield from hold(world, pool, rep, hours, SALES_STEP, i, progress)
         world.buyers.cols["rep_hours"][i] = progress.rep_hours
     now = env.now
     if now >= deadline:
@@ -291,7 +294,7 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
 def ae_handoff(world: World, progress: LeadProgress):
     """The SDR-to-AE handoff of a qualified lead: a delay, and the buyer's stated timeline lost with a chance."""
     roles = world.roles
-    yield world.env.timeout(world.ae_handoff_delay())
+    yield world.ae_handoff_delay()
     if world.u_roles() < roles.context_loss:
         progress.knows_timeline = False
 
@@ -331,7 +334,9 @@ __all__ = [
     "contact_outcome",
     "ae_handoff",
     "contact_until_qualified",
+    "hold",
     "lead_process",
+    "queue_key",
     "record_progress",
     "sales_cycle",
     "win_probability",

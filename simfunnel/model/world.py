@@ -9,6 +9,7 @@ import simpy
 
 from simfunnel.ledger import DROPPED, NEVER_REACHED, NO_LEAD, OPEN, PENDING, TOO_LATE, BuyerTable, Ledger
 from simfunnel.model.calendar import WorkCalendar
+from simfunnel.model.flow import Walker
 from simfunnel.model.handoff import Handoff, schedule_handoff
 from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
 from simfunnel.model.market import arrival_days, buyer_attributes
@@ -60,6 +61,10 @@ class World:
         rng = mechanism_streams(self.root)
         self.rng = rng
         self.env = simpy.Environment()
+        self.generators: list = []
+        """The generators of the run's flows (`simfunnel.model.flow.Flow`), closed by `simulate` at the end."""
+        self.walker = Walker(self.env)
+        """Handoffs waiting for their day, out of SimPy's queue until they are next."""
         self.roles = roles = sc.sales.roles
         """The SDR and AE pools' spec (None: one pool does everything)."""
         if roles is None:

@@ -359,16 +359,18 @@ def replicate_statistics(sims: PanelSims, kind: str, use: np.ndarray) -> np.ndar
     return out
 
 
-def verdict(inside_share: float, expected_share: float, p_value: float, points: int = 0) -> str:
+def verdict(inside_share: float, expected_share: float, p_value: float, points: float = 0) -> str:
     """'good', 'fair' or 'poor' from the share inside the band and the second statistic's p-value, the worse of
     the two. The share counts against a verdict when it is more than `VERDICT_SHARE` below the expected share and,
-    with `points` given, unlikely by chance (binomial lower tail below 0.05 for fair, 0.01 for poor: five points
-    with one inside are fair, not poor); the p-value by `VERDICT_P` (poor below 0.001 whatever the share)."""
+    with `points` given (the independent points: `goodness` passes the effective df when smaller), unlikely by
+    chance (binomial lower tail below 0.05 for fair, 0.01 for poor: five points with one inside are fair, not
+    poor); the p-value by `VERDICT_P` (poor below 0.001 whatever the share)."""
     from scipy.stats import binom
 
     expected = expected_share if math.isfinite(expected_share) else 0.9
     gap = expected - inside_share
-    tail = float(binom.cdf(round(inside_share * points), points, expected)) if points else 0.0
+    n = max(1, round(points)) if points else 0
+    tail = float(binom.cdf(math.floor(inside_share * n + 1e-9), n, expected)) if n else 0.0
     by_share = 2 if gap > VERDICT_SHARE[1] and tail < 0.01 else 1 if gap > VERDICT_SHARE[0] and tail < 0.05 else 0
     by_p = 0 if not math.isfinite(p_value) or p_value >= VERDICT_P[0] else 1 if p_value >= VERDICT_P[1] else 2
     return ("good", "fair", "poor")[max(by_share, by_p)]
@@ -418,7 +420,7 @@ def goodness(table: pd.DataFrame, reps: int | None = None, values: dict[str, Pan
         share = k / n if n else math.nan
         rows.append({"panel": panel, "what": PANELS[panel], "points": n, "inside": k, "inside_share": share,
                      "expected_share": expected, "statistic": stat, "statistic_value": value, "p_value": p,
-                     "df_effective": df, "verdict": verdict(share, expected, p, n)})  # fmt: skip
+                     "df_effective": df, "verdict": verdict(share, expected, p, min(n, df) if df == df else n)})  # fmt: skip
     return pd.DataFrame(rows, columns=list(GOODNESS_COLUMNS))
 
 

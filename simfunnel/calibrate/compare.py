@@ -4,8 +4,13 @@ exported as a CRM (`simfunnel.data.crm_tables`) and read back with `read_crm`, a
 from both sides - so the simulated 90 % band of a statistic is the range the observed value should fall in if the
 model were right (a posterior predictive check). Each panel gets a goodness-of-fit figure (`goodness`).
 
-Panels (`PANELS`): monthly leads by channel, conversion (lead -> deal) by channel, time-to-close survival, conversion
-by lead age at first contact, deals opened per rep per month, win rate by channel."""
+Panels (`PANELS`): monthly leads by channel, the channel mix (share of all leads per channel), conversion (lead ->
+deal) by channel, time-to-close survival, conversion by lead age at first contact, deals opened per rep per month,
+win rate by channel.
+
+The points of a panel are not independent (one history has one channel mix, learnt by the CRM and kept for months;
+one sales team), so the second statistic's p-value is not read from a chi-square with df = points: the same statistic
+is taken of every replication against the others, and its distribution there is the reference (`reference_p`)."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from simfunnel.scenario import Scenario
 
 PANELS = {
     "leads": "monthly leads by channel",
+    "mix": "channel mix (share of all leads)",
     "conversion": "conversion (lead -> deal) by channel",
     "survival": "time to close (share of deals still open)",
     "age": "conversion by lead age at first contact",
@@ -126,13 +132,23 @@ def monthly_leads(crm: CrmData) -> pd.DataFrame:
     return t.rename("value").reset_index().rename(columns={"channel": "group"})
 
 
+def channel_mix(crm: CrmData) -> pd.DataFrame:
+    """Share of all leads per channel over the whole history: group (channel), x (''), value."""
+    leads = crm.leads.drop_duplicates("lead_id")
+    share = leads["channel"].value_counts(normalize=True)
+    return pd.DataFrame({"group": share.index.astype(str), "x": "", "value": share.to_numpy(dtype=float),
+                         "n": float(len(leads))})  # fmt: skip
+
+
 def channel_conversion(crm: CrmData) -> pd.DataFrame:
-    """Share of leads that became a deal, by channel and overall ('all'): group, x (''), value."""
+    """Share of leads that became a deal, by channel and overall ('all'): group, x (''), value, n (leads)."""
     leads = crm.leads.drop_duplicates("lead_id")
     has_deal = leads["deal_id"].notna() & (leads["deal_id"].astype(str) != "")
-    by = has_deal.groupby(leads["channel"]).mean()
-    rows = [("all", float(has_deal.mean()))] + [(str(k), float(v)) for k, v in by.items()]
-    return pd.DataFrame({"group": [r[0] for r in rows], "x": "", "value": [r[1] for r in rows]})
+    by = has_deal.groupby(leads["channel"]).agg(["mean", "count"])
+    rows = [("all", float(has_deal.mean()), len(has_deal))]
+    rows += [(str(k), float(r["mean"]), int(r["count"])) for k, r in by.iterrows()]
+    return pd.DataFrame({"group": [r[0] for r in rows], "x": "", "value": [r[1] for r in rows],
+                         "n": [float(r[2]) for r in rows]})  # fmt: skip
 
 
 def survival_curve(crm: CrmData, days: np.ndarray) -> pd.DataFrame:
@@ -147,9 +163,10 @@ def survival_curve(crm: CrmData, days: np.ndarray) -> pd.DataFrame:
 
 
 def age_conversion(crm: CrmData) -> pd.DataFrame:
-    """Conversion (lead -> deal) by lead age at first contact: group '', x (age band), value."""
+    """Conversion (lead -> deal) by lead age at first contact: group '', x (age band), value, n (leads)."""
     t = conversion_by_age(crm)
-    return pd.DataFrame({"group": "", "x": t["age"], "value": t["conversion"].astype(float)})
+    return pd.DataFrame({"group": "", "x": t["age"], "value": t["conversion"].astype(float),
+                         "n": t["leads"].astype(float)})  # fmt: skip
 
 
 def deals_per_rep(crm: CrmData) -> pd.DataFrame:
@@ -161,9 +178,10 @@ def deals_per_rep(crm: CrmData) -> pd.DataFrame:
 
 
 def channel_win_rates(crm: CrmData) -> pd.DataFrame:
-    """Won / closed by channel and overall: group, x (''), value."""
+    """Won / closed by channel and overall: group, x (''), value, n (closed deals)."""
     t = win_rates(crm)
-    return pd.DataFrame({"group": t["channel"].astype(str), "x": "", "value": t["win_rate"].astype(float)})
+    return pd.DataFrame({"group": t["channel"].astype(str), "x": "", "value": t["win_rate"].astype(float),
+                         "n": t["closed"].astype(float)})  # fmt: skip
 
 
 def survival_days(observed: CrmData) -> np.ndarray:
@@ -175,7 +193,7 @@ def survival_days(observed: CrmData) -> np.ndarray:
 
 def panel_values(crm: CrmData, days: np.ndarray) -> dict[str, pd.DataFrame]:
     """Every panel's statistic of one CRM export (observed or simulated), long: group, x, value."""
-    out = {"leads": monthly_leads(crm)}
+    out = {"leads": monthly_leads(crm), "mix": channel_mix(crm)}
     if crm.deals is not None and len(crm.deals):
         out["conversion"] = channel_conversion(crm)
         out["survival"] = survival_curve(crm, days)
@@ -186,7 +204,26 @@ def panel_values(crm: CrmData, days: np.ndarray) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _compare(panel: str, observed: pd.DataFrame, sims: list[pd.DataFrame], fill_zero: bool) -> pd.DataFrame:
+def _natural(x: pd.Series, grid: pd.Series) -> pd.Series:
+    """Text categories (age bands) ranked in the order the statistic gives them, not alphabetically."""
+    if len(x) and x.map(lambda v: isinstance(v, str)).all():
+        rank = {v: i for i, v in enumerate(pd.unique(grid))}
+        return x.map(rank)
+    return x
+
+
+@dataclass(frozen=True)
+class PanelSims:
+    """A panel's simulated values (points x replications, in the comparison table's row order) and, for a share,
+    the trials behind each value: `trials_observed` (points) and `trials` (points x replications)."""
+
+    values: np.ndarray
+    trials_observed: np.ndarray | None = None
+    trials: np.ndarray | None = None
+
+
+def _compare(panel: str, observed: pd.DataFrame, sims: list[pd.DataFrame], fill_zero: bool
+             ) -> tuple[pd.DataFrame, PanelSims]:  # fmt: skip
     keys = ["group", "x"]
     sim = pd.concat([s.assign(rep=i) for i, s in enumerate(sims)], ignore_index=True)
     grid = pd.concat([observed[keys], sim[keys]]).drop_duplicates() if fill_zero else observed[keys]
@@ -208,24 +245,44 @@ def _compare(panel: str, observed: pd.DataFrame, sims: list[pd.DataFrame], fill_
     out = pd.DataFrame({"panel": panel, "group": wide.index.get_level_values(0),
                         "x": wide.index.get_level_values(1), "observed": o, "sim_mean": mean, "sim_sd": sd, "sim_low": low,
                         "sim_high": high, "inside": inside})  # fmt: skip
-    return out.sort_values(["group", "x"], kind="stable").reset_index(drop=True)
+    by = out.assign(x=_natural(out["x"], grid["x"]))
+    order = by.sort_values(["group", "x"], kind="stable").index.to_numpy()
+    result = PanelSims(values[order])
+    if "n" in observed.columns and "n" in sim.columns:
+        n_obs = observed.set_index(keys)["n"].reindex(wide.index).to_numpy(dtype=float)
+        n_sim = sim.pivot_table(index=keys, columns="rep", values="n", aggfunc="first")
+        n_sim = n_sim.reindex(wide.index).reindex(columns=range(len(sims))).to_numpy(dtype=float)
+        result = PanelSims(values[order], n_obs[order], n_sim[order])
+    return out.loc[order].reset_index(drop=True), result
+
+
+def compare_values(observed: CrmData, sims: list[CrmData]) -> tuple[pd.DataFrame, dict[str, PanelSims]]:
+    """Observed vs simulated for every panel the data support, one tidy table (`TABLE_COLUMNS`), and per panel
+    the simulated values (`PanelSims`) the reference statistics need."""
+    days = survival_days(observed) if observed.deals is not None and len(observed.deals) else np.array([0.0])
+    obs = panel_values(observed, days)
+    sim = [panel_values(s, days) for s in sims]
+    parts, values = [], {}
+    for panel in PANELS:
+        if panel in obs and all(panel in s for s in sim):
+            part, values[panel] = _compare(panel, obs[panel], [s[panel] for s in sim],
+                                           fill_zero=panel in ("leads", "mix"))  # fmt: skip
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True)[list(TABLE_COLUMNS)], values
 
 
 def compare_tables(observed: CrmData, sims: list[CrmData]) -> pd.DataFrame:
     """Observed vs simulated for every panel the data support, one tidy table (`TABLE_COLUMNS`)."""
-    days = survival_days(observed) if observed.deals is not None and len(observed.deals) else np.array([0.0])
-    obs = panel_values(observed, days)
-    sim = [panel_values(s, days) for s in sims]
-    parts = []
-    for panel in PANELS:
-        if panel in obs and all(panel in s for s in sim):
-            parts.append(_compare(panel, obs[panel], [s[panel] for s in sim], fill_zero=panel == "leads"))
-    return pd.concat(parts, ignore_index=True)[list(TABLE_COLUMNS)]
+    return compare_values(observed, sims)[0]
 
 
 # ----------------------------------------------------------------------------------------------- goodness of fit
 GOODNESS_COLUMNS = ("panel", "what", "points", "inside", "inside_share", "expected_share", "statistic",
-                    "statistic_value", "p_value")  # fmt: skip
+                    "statistic_value", "p_value", "df_effective", "verdict")  # fmt: skip
+VERDICT_SHARE = (0.10, 0.25)
+"""Verdict by the share inside the band: good when at most 10 points below the expected share, fair to 25 below."""
+VERDICT_P = (0.01, 0.001)
+"""Verdict by the second statistic's p-value: fair below 0.01, poor below 0.001 (whatever the share inside)."""
 
 
 def expected_inside(reps: int, draws: int = 20000) -> float:
@@ -240,32 +297,130 @@ def expected_inside(reps: int, draws: int = 20000) -> float:
     return float(np.mean((x[:, 0] >= lo) & (x[:, 0] <= hi)))
 
 
-def goodness(table: pd.DataFrame, reps: int | None = None) -> pd.DataFrame:
-    """One goodness-of-fit row per panel: the share of observed points inside the simulated 90 % band, with the
-    share expected if the model were right for `reps` replications (`expected_inside`), and a second statistic -
-    for survival the largest gap between the observed and the mean simulated curve (Kolmogorov-Smirnov distance),
-    otherwise a chi-square of the observed against the simulated mean in units of the simulated sd (times
-    sqrt(1 + 1/reps): a new draw against a mean of reps), with its p-value (df = points)."""
+def point_variance(sims: np.ndarray, n_x: np.ndarray | None = None, n_sims: np.ndarray | None = None) -> np.ndarray:
+    """Variance of one more history's value at each point around the simulated mean: the replications' variance
+    (times 1 + 1/reps for the mean's own error); for a share with trials, the between-history part of that
+    variance plus the binomial variance at the trials `n_x` behind the value compared (few leads, more noise)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-nan rows
+        n = np.maximum(np.sum(np.isfinite(sims), axis=1), 1)
+        mean, var = np.nanmean(sims, axis=1), np.nanvar(sims, axis=1, ddof=1)
+        if n_x is None or n_sims is None:
+            return var * (1 + 1 / n)
+        p = np.clip(mean, 0.0, 1.0)
+        within = np.nanmean(p[:, None] * (1 - p[:, None]) / np.where(n_sims > 0, n_sims, np.nan), axis=1)
+        between = np.maximum(var - np.nan_to_num(within), 0.0)
+        return between + var / n + np.where(n_x > 0, p * (1 - p) / n_x, np.nan)
+
+
+def discrepancy(x: np.ndarray, sims: np.ndarray, kind: str, use: np.ndarray | None = None,
+                n_x: np.ndarray | None = None, n_sims: np.ndarray | None = None) -> float:  # fmt: skip
+    """How far `x` (one value per point) lies from the replications `sims` (points x reps): 'ks' the largest
+    |x - mean|, 'chi2' the sum of (x - mean)^2 / `point_variance` over the points in `use` (default: every point
+    with a finite x and a positive variance); `n_x`, `n_sims`: the trials behind a share."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-nan rows
+        mean = np.nanmean(sims, axis=1)
+    if kind == "ks":
+        return float(np.nanmax(np.abs(x - mean)))
+    var = point_variance(sims, n_x, n_sims)
+    if use is None:
+        use = np.isfinite(x) & np.isfinite(var) & (var > 1e-18)
+    use = use & np.isfinite(x) & np.isfinite(var) & (var > 1e-18)
+    return float((((x - mean)[use]) ** 2 / var[use]).sum())
+
+
+def reference_p(value: float, reference: np.ndarray, df_max: float = math.inf) -> tuple[float, float]:
+    """p-value of a statistic `value` against its `reference` values (the statistic of each replication against
+    the others): a gamma (scaled chi-square) with the reference's mean and, as a few replications estimate a tail
+    poorly, its variance at the upper 90 % confidence limit (so p errs high); the shape capped at `df_max` / 2 (at
+    most the chi-square of independent points). Returns (p, effective df = 2 x shape)."""
     from scipy.stats import chi2
 
+    ref = reference[np.isfinite(reference)]
+    if len(ref) < 3 or not math.isfinite(value) or ref.mean() <= 0 or ref.var(ddof=1) <= 0:
+        return (float(chi2.sf(value, df_max)), df_max) if math.isfinite(df_max) else (math.nan, math.nan)
+    m = float(ref.mean())
+    v = float(ref.var(ddof=1)) * (len(ref) - 1) / float(chi2.ppf(0.1, len(ref) - 1))
+    df = min(df_max, 2 * m * m / v)
+    return float(chi2.sf(value * df / m, df)), df
+
+
+def replicate_statistics(sims: PanelSims, kind: str, use: np.ndarray) -> np.ndarray:
+    """The statistic of each replication (a column of `sims.values`) against the other replications, on the
+    points in `use` (the reference of `reference_p`)."""
+    values, trials = sims.values, sims.trials
+    out = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
+        others = np.delete(values, j, axis=1)
+        n_others = None if trials is None else np.delete(trials, j, axis=1)
+        n_x = None if trials is None else trials[:, j]
+        out[j] = discrepancy(values[:, j], others, kind, use, n_x, n_others)
+    return out
+
+
+def verdict(inside_share: float, expected_share: float, p_value: float, points: float = 0) -> str:
+    """'good', 'fair' or 'poor' from the share inside the band and the second statistic's p-value, the worse of
+    the two. The share counts against a verdict when it is more than `VERDICT_SHARE` below the expected share and,
+    with `points` given (the independent points: `goodness` passes the effective df when smaller), unlikely by
+    chance (binomial lower tail below 0.05 for fair, 0.01 for poor: five points with one inside are fair, not
+    poor); the p-value by `VERDICT_P` (poor below 0.001 whatever the share)."""
+    from scipy.stats import binom
+
+    expected = expected_share if math.isfinite(expected_share) else 0.9
+    gap = expected - inside_share
+    n = max(1, round(points)) if points else 0
+    tail = float(binom.cdf(math.floor(inside_share * n + 1e-9), n, expected)) if n else 0.0
+    by_share = 2 if gap > VERDICT_SHARE[1] and tail < 0.01 else 1 if gap > VERDICT_SHARE[0] and tail < 0.05 else 0
+    by_p = 0 if not math.isfinite(p_value) or p_value >= VERDICT_P[0] else 1 if p_value >= VERDICT_P[1] else 2
+    return ("good", "fair", "poor")[max(by_share, by_p)]
+
+
+def _panel_statistic(t: pd.DataFrame, panel: str, reps: int | None, sims: PanelSims | None
+                     ) -> tuple[str, float, float, float]:  # fmt: skip
+    """(name, value, p-value, effective df) of a panel's second statistic (see `goodness`)."""
+    from scipy.stats import chi2
+
+    kind = "ks" if panel == "survival" else "chi2"
+    x, ok = t["observed"].to_numpy(dtype=float), t["inside"].notna().to_numpy()
+    if sims is not None and sims.values.shape[1] >= 3:
+        n_x = sims.trials_observed if sims.trials is not None else None
+        var = point_variance(sims.values, n_x, sims.trials)
+        use = ok & np.isfinite(var) & (var > 1e-18) if kind == "chi2" else ok
+        value = discrepancy(x, sims.values, kind, use, n_x, sims.trials)
+        df_max = float(use.sum()) if kind == "chi2" else math.inf
+        p, df = reference_p(value, replicate_statistics(sims, kind, use), df_max)
+    elif kind == "chi2":
+        sd = t["sim_sd"].to_numpy(dtype=float) * math.sqrt(1 + 1 / reps if reps else 1.0)
+        use = ok & np.isfinite(sd) & (sd > 1e-9)
+        value = float((((x - t["sim_mean"].to_numpy(dtype=float))[use] / sd[use]) ** 2).sum())
+        df = float(use.sum())
+        p = float(chi2.sf(value, df)) if use.any() else math.nan
+    else:
+        value, p, df, use = float(np.nanmax(np.abs(x - t["sim_mean"]))), math.nan, math.nan, ok
+    name = "KS distance (max |observed - simulated|)" if kind == "ks" else f"chi-square ({int(use.sum())} points)"
+    return name, value, p, df
+
+
+def goodness(table: pd.DataFrame, reps: int | None = None, values: dict[str, PanelSims] | None = None
+             ) -> pd.DataFrame:  # fmt: skip
+    """One goodness-of-fit row per panel: the share of observed points inside the simulated 90 % band, with the
+    share expected if the model were right for `reps` replications (`expected_inside`), a second statistic - for
+    survival the largest gap between the observed and the mean simulated curve (Kolmogorov-Smirnov distance),
+    otherwise a chi-square of the observed against the simulated mean in units of `point_variance` - with its
+    p-value, and the `verdict`. With the simulated `values` (`compare_values`) the p-value is read from the same
+    statistic of each replication against the others (`reference_p`: correlated points, as the months of one
+    channel mix, count as fewer); without, from a chi-square with df = points (independent points)."""
     expected = expected_inside(reps) if reps else math.nan
     rows = []
     for panel, t in table.groupby("panel", sort=False):
         ok = t["inside"].notna()
         n, k = int(ok.sum()), int(t.loc[ok, "inside"].sum())
-        if panel == "survival":
-            stat, value, p = "KS distance (max |observed - simulated|)", float(
-                np.nanmax(np.abs(t["observed"] - t["sim_mean"]))), math.nan  # fmt: skip
-        else:
-            sd = t["sim_sd"].to_numpy(dtype=float) * math.sqrt(1 + 1 / reps if reps else 1.0)
-            use = ok.to_numpy() & np.isfinite(sd) & (sd > 1e-9)
-            z2 = ((t["observed"] - t["sim_mean"]).to_numpy(dtype=float)[use] / sd[use]) ** 2
-            value = float(z2.sum())
-            p = float(chi2.sf(value, int(use.sum()))) if use.any() else math.nan
-            stat = f"chi-square ({int(use.sum())} df)"
-        rows.append({"panel": panel, "what": PANELS[panel], "points": n, "inside": k,
-                     "inside_share": k / n if n else math.nan, "expected_share": expected, "statistic": stat, "statistic_value": value,
-                     "p_value": p})  # fmt: skip
+        stat, value, p, df = _panel_statistic(t, str(panel), reps, (values or {}).get(str(panel)))
+        share = k / n if n else math.nan
+        rows.append({"panel": panel, "what": PANELS[panel], "points": n, "inside": k, "inside_share": share,
+                     "expected_share": expected, "statistic": stat, "statistic_value": value, "p_value": p,
+                     "df_effective": df, "verdict": verdict(share, expected, p, min(n, df) if df == df else n)})  # fmt: skip
     return pd.DataFrame(rows, columns=list(GOODNESS_COLUMNS))
 
 
@@ -298,9 +453,19 @@ def mismatches(table: pd.DataFrame, crm: CrmData | None = None) -> list[str]:
         worst = t.iloc[int(np.argmax(gap))]
         where = f" ({group})" if group else ""
         side = "above" if above == len(t) else "below" if above == 0 else f"{above} above, {len(t) - above} below"
+        band = f"{_fmt(panel, worst['sim_low'])} to {_fmt(panel, worst['sim_high'])}"
+        if total == 1:
+            out.append(f"{PANELS[panel].capitalize()}{where}: observed {_fmt(panel, worst['observed'])}, {side} the "
+                       f"simulated 90 % band ({band}).")  # fmt: skip
+            continue
         out.append(f"{PANELS[panel].capitalize()}{where}: {len(t)} of {total} observed points outside the simulated "
                    f"90 % band ({side}); worst {_label(worst['x'])}: observed {_fmt(panel, worst['observed'])}, "
-                   f"simulated {_fmt(panel, worst['sim_low'])} to {_fmt(panel, worst['sim_high'])}.")  # fmt: skip
+                   f"simulated {band}.")  # fmt: skip
+    leads = table[table["panel"] == "leads"].groupby("group")["inside"].mean()
+    if (bad["panel"] == "mix").any() or (leads < 0.5).any():
+        out.append("In the model the CRM learns the channel mix from a logged sample of the wins and keeps it for "
+                   "months, so each history draws its own mix: read channel misfits with the panels' p-values "
+                   "(a mix off in every month is one draw, not a miss a month).")  # fmt: skip
     if crm is not None:
         active = crm.team_by_month["active_owners"].to_numpy()[1:-1]
         if len(active) and active.min() != active.max():
@@ -329,29 +494,38 @@ def compare_fit(observed: CrmData, scenario: Scenario, start: pd.Timestamp, *, r
     given) and compare every panel (see the module docstring)."""
     spec = HistorySpec(scenario, start, observed.export_date)
     sims = simulate_histories(spec, reps, draws=draws, seed=seed, workers=workers, progress=progress)
-    table = compare_tables(observed, sims)
+    table, values = compare_values(observed, sims)
     fixed_team = not scenario.sales.headcount_plan  # a learned (or given) hiring plan follows the team
     found = mismatches(table, observed if fixed_team else None)
-    return FitComparison(table=table, goodness=goodness(table, reps), mismatches=found, reps=reps,
+    return FitComparison(table=table, goodness=goodness(table, reps, values), mismatches=found, reps=reps,
                          drawn=draws is not None and not draws.empty)  # fmt: skip
 
 
 __all__ = [
     "BAND",
+    "VERDICT_P",
+    "VERDICT_SHARE",
     "GOODNESS_COLUMNS",
     "PANELS",
+    "PanelSims",
     "TABLE_COLUMNS",
     "FitComparison",
     "HistorySpec",
     "compare_fit",
     "compare_tables",
+    "compare_values",
+    "discrepancy",
     "draw_overrides",
     "expected_inside",
     "goodness",
     "history_task",
     "mismatches",
     "panel_values",
+    "point_variance",
+    "reference_p",
+    "replicate_statistics",
     "run_tasks",
     "simulate_crm",
     "simulate_histories",
+    "verdict",
 ]

@@ -171,6 +171,10 @@ def share_counts(crm: CrmData, panel: str) -> pd.DataFrame | None:
     if panel == "age" and crm.activities is not None:
         a = conversion_by_age(crm)
         return pd.DataFrame({"key": a["age"].astype(str), "k": a["deals"], "n": a["leads"]})
+    if panel == "mix":
+        leads = crm.leads.drop_duplicates("lead_id")
+        by = leads["channel"].value_counts()
+        return pd.DataFrame({"key": by.index.astype(str), "k": by.to_numpy(), "n": len(leads)})
     if panel == "conversion":
         leads = crm.leads.drop_duplicates("lead_id")
         has = leads["deal_id"].notna() & (leads["deal_id"].astype(str) != "")
@@ -188,6 +192,8 @@ def fit_figures(table: pd.DataFrame, observed: CrmData) -> dict[str, Figure]:
     out: dict[str, Figure] = {}
     if "leads" in panels:
         out["leads"] = monthly_panel(table, "leads", "Monthly leads by channel", "leads")
+    if "mix" in panels:
+        out["mix"] = category_panel(table, "mix", "Channel mix (share of all leads)", share_counts(observed, "mix"))
     if "conversion" in panels:
         out["conversion"] = category_panel(table, "conversion", "Conversion (lead → deal) by channel",
                                            share_counts(observed, "conversion"))  # fmt: skip

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simfunnel.calibrate.compare import BAND, PANELS, FitComparison
+from simfunnel.calibrate.compare import BAND, PANELS, VERDICT_P, VERDICT_SHARE, FitComparison
 from simfunnel.present.report.figures import Figure, png
 from simfunnel.present.report.render import render, stylesheet, write_html
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 TEMPLATE = "fit_report.html.j2"
 CAPTIONS = {
     "leads": "Leads created per month and channel (the six largest channels). Observed with a 90 % Poisson interval.",
+    "mix": "Share of all leads per channel over the whole history (the channel mix). The model's CRM learns the "
+    "mix from a sample of the wins and keeps it for months, so one history's mix is one random draw.",
     "conversion": "Share of leads that became a deal, overall and by channel. Observed with its Wilson 90 % interval.",
     "survival": "Share of deals still open by days since they were opened. Observed: Kaplan-Meier (lifelines) with "
     "its 90 % confidence band; open deals are right-censored at the export date (ticks), on both sides.",
@@ -40,16 +42,23 @@ def _num(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
+def _p_text(p: float, df: float) -> str:
+    if not (isinstance(p, float) and math.isfinite(p)):
+        return ""
+    eff = f", {df:.0f} effective df" if isinstance(df, float) and math.isfinite(df) else ""
+    return f" (p = {p:.2g}{eff})"
+
+
 def goodness_rows(comparison: FitComparison) -> list[dict[str, str]]:
-    """The goodness-of-fit table's rows, formatted: panel, points inside the band, the second statistic."""
+    """The goodness-of-fit table's rows, formatted: panel, points inside the band, the second statistic with its
+    p-value, and the verdict of `simfunnel.calibrate.compare.verdict` (share inside and p-value together)."""
     rows = []
     for r in comparison.goodness.itertuples():
-        gap = r.expected_share - r.inside_share if math.isfinite(r.expected_share) else 0.9 - r.inside_share
-        verdict = "good" if gap <= 0.1 else "fair" if gap <= 0.25 else "poor"
-        p = f" (p = {r.p_value:.2g})" if isinstance(r.p_value, float) and math.isfinite(r.p_value) else ""
+        p = _p_text(r.p_value, r.df_effective)
         rows.append({"panel": PANELS[r.panel].capitalize(), "inside": f"{r.inside} of {r.points}",
-                     "share": f"{r.inside_share:.0%}", "expected": f"{r.expected_share:.0%}", "statistic": f"{r.statistic}: {_num(r.statistic_value)}{p}",
-                     "verdict": verdict, "css": {"good": "better", "fair": "neutral", "poor": "worse"}[verdict]})  # fmt: skip
+                     "share": f"{r.inside_share:.0%}", "expected": f"{r.expected_share:.0%}",
+                     "statistic": f"{r.statistic}: {_num(r.statistic_value)}{p}",
+                     "verdict": r.verdict, "css": {"good": "better", "fair": "neutral", "poor": "worse"}[r.verdict]})  # fmt: skip
     return rows
 
 
@@ -64,14 +73,12 @@ def figure_entries(comparison: FitComparison, observed: CrmData) -> list[dict[st
     out = []
     for key, fig in figs.items():
         g = good.loc[key]
-        stat = f"{g['statistic']} = {_num(g['statistic_value'])}"
-        if math.isfinite(g["p_value"]):
-            stat += f" (p = {g['p_value']:.2g})"
+        stat = f"{g['statistic']} = {_num(g['statistic_value'])}{_p_text(g['p_value'], g['df_effective'])}"
         caption = (f"{CAPTIONS[key]} Simulated: {comparison.reps} replications of the calibrated scenario over the "
                    f"same history ({draws}); band {BAND[0]:.0%}-{BAND[1]:.0%}. Goodness of fit: {g['inside']} of "
                    f"{g['points']} observed points inside the simulated 90 % band ({g['inside_share']:.0%}; about "
                    f"{g['expected_share']:.0%} expected with {comparison.reps} replications if the model is right); "
-                   f"{stat}.")  # fmt: skip
+                   f"{stat}; verdict {g['verdict']}.")  # fmt: skip
         out.append({"key": key, "title": PANELS[key].capitalize(),
                     "figure": Figure(png(fig), f"Observed vs simulated: {PANELS[key]}", caption)})  # fmt: skip
     return out
@@ -144,6 +151,8 @@ def build_fit_report(observed: CrmData, cal: Calibration, comparison: FitCompari
         "not_identified": [e.field for e in (fit.estimates if fit else []) if e.status == "not identified"],
         "notes": [*cal.direct.notes, *(fit.notes if fit else []), *comparison.notes],
         "reps": comparison.reps,
+        "verdict_share": [f"{v * 100:.0f}" for v in VERDICT_SHARE],
+        "verdict_p": [f"{v:g}" for v in VERDICT_P],
         "drawn": comparison.drawn,
         "backtest": backtest_context(backtest) if backtest is not None else None,
         "runtime": f"{seconds:.0f} s" if seconds is not None else "",

@@ -152,14 +152,29 @@ def test_cli_calibrate(data, tmp_path):
     """`simfunnel calibrate LEADS DEALS ACTIVITIES --map --quick -o` writes a loadable scenario and a sample."""
     done = data[1]
     out = tmp_path / "out" / "my_firm.toml"
-    proc = cli("calibrate", str(done.files["leads"]), str(done.files["deals"]), str(done.files["activities"]),
-               "--map", str(done.mapping), "--base", "preset:base", "-o", str(out), "--quick", "--workers", "2")  # fmt: skip
+    proc = cli(
+        "calibrate",
+        str(done.files["leads"]),
+        str(done.files["deals"]),
+        str(done.files["activities"]),
+        "--map",
+        str(done.mapping),
+        "--base",
+        "preset:base",
+        "-o",
+        str(out),
+        "--quick",
+        "--workers",
+        "2",
+        "--warmup",
+        "0",
+    )  # fmt: skip  (the firm started empty: SMALL has no warm-up)
     assert 'extends = "preset:base"' in out.read_text()  # by name: survives a reinstall
     assert proc.returncode == 0, proc.stderr
     assert "market.buyers_per_year" in proc.stdout and "[fitted]" in proc.stdout
     assert "history learned: team 8 reps at the start, no change; lead volume no significant step" in proc.stdout
     assert out.with_name("my_firm.samples.csv").is_file()
-    assert load_scenario(out).name == "my_firm"
+    assert load_scenario(out).name == "my_firm" and load_scenario(out).simulation.warmup_days == 0
 
 
 def test_cli_calibrate_bad_input(tmp_path):
@@ -200,3 +215,28 @@ def test_interval_coverage(tmp_path):
                           "achieved": [np.mean(v) for v in hits.values()], "sets": [len(v) for v in hits.values()]})  # fmt: skip
     print("\n" + table.to_string(index=False))
     assert (table["achieved"] >= 4 / 6).all(), table
+
+
+def test_a_ramp_at_the_start_of_warmed_up_data_suggests_warmup_0():
+    """A lead volume that steps up in the data's first months, against a warmed-up model, is what a CRM that starts
+    with the firm looks like: the note says to calibrate with --warmup 0; a later step or no warm-up says nothing."""
+    from simfunnel.calibrate.history import History, VolumeStep
+    from simfunnel.calibrate.run import ramp_note
+
+    start = pd.Timestamp("2025-01-01")
+    early = History(
+        reps=8, headcount_plan=[], budget_plan=[], volume=[VolumeStep(pd.Timestamp("2025-03-01"), 3.4, 50.0, 10.0)]
+    )
+    late = History(
+        reps=8, headcount_plan=[], budget_plan=[], volume=[VolumeStep(pd.Timestamp("2025-09-01"), 3.4, 50.0, 10.0)]
+    )
+    warm = load_scenario("preset:base")
+    assert "--warmup 0" in ramp_note(early, start, warm)[0]
+    assert ramp_note(late, start, warm) == []
+    assert ramp_note(early, start, warm.with_overrides({"simulation.warmup_days": 0})) == []
+
+
+def test_cli_refuses_a_negative_warmup(data, tmp_path):
+    done = data[1]
+    proc = cli("calibrate", str(done.files["leads"]), "-o", str(tmp_path / "x.toml"), "--warmup", "-5")
+    assert proc.returncode == 2 and "--warmup -5" in proc.stderr and "Traceback" not in proc.stderr

@@ -289,6 +289,7 @@ def backtest(
     progress: bool | None = None,
     settings: object = None,
     history: str = "auto",
+    warmup: float | None = None,
 ) -> Backtest:
     """Calibrate `base` to `crm` before `cut` (rounded up to a month start; with the team and lead-volume history
     before the cut learned as plans unless `history` is "off") and score the months after it (see the module
@@ -304,7 +305,15 @@ def backtest(
     if len(pre.leads) == 0 or pre.deals is None or (pre.deals["outcome"] == "won").sum() == 0:
         raise ValueError(f"--holdout-after {cut}: the data before {when:%Y-%m-%d} have no won deals to fit")
     cal = calibrate(
-        pre, base, quick=quick, seed=seed, workers=workers, progress=progress, settings=settings, history=history
+        pre,
+        base,
+        quick=quick,
+        seed=seed,
+        workers=workers,
+        progress=progress,
+        settings=settings,
+        history=history,
+        warmup=warmup,
     )
     start = data_start(pre)
     spec = HistorySpec(cal.scenario(), start, crm.export_date)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simfunnel.calibrate.direct import close_durations, conversion_by_age, win_rates
+from simfunnel.calibrate.fit import Target
 from simfunnel.data import CrmData
 from simfunnel.experiments.progress import make_bar
 from simfunnel.scenario import Scenario
@@ -46,18 +47,9 @@ value, the simulated mean, sd and 90 % band, and whether the observed value is i
 SURVIVAL_POINTS = 40
 
 
-@dataclass(frozen=True)
-class HistorySpec:
-    """What a simulated history reproduces: the scenario, day 0 and the export date of the firm's data."""
-
-    scenario: Scenario
-    start: pd.Timestamp
-    export_date: pd.Timestamp
-
-    @property
-    def span(self) -> float:
-        """Days from day 0 to the export date."""
-        return float((self.export_date - self.start) / pd.Timedelta(days=1))
+HistorySpec = Target
+"""What a simulated history reproduces: the scenario, day 0 and the export date of the firm's data (the fit's
+`Target`: the fit and the fit report simulate the same history)."""
 
 
 def draw_overrides(draws: pd.DataFrame | None, i: int) -> dict[str, float]:

@@ -142,6 +142,7 @@ class Target:
 
     @property
     def span(self) -> float:
+        """Days from day 0 to the export date."""
         return float((self.export_date - self.start) / pd.Timedelta(days=1))
 
 

@@ -85,23 +85,29 @@ median, and one smooth lead volume for the whole history - the behaviour before 
 
 def calibrate(crm: CrmData, base: str = "preset:base", *, quick: bool = False, seed: int = 0, workers: int = 1,
               progress: bool | None = None, settings: FitSettings | None = None,
-              history: str = "auto") -> Calibration:  # fmt: skip
+              history: str = "auto", warmup: float | None = None) -> Calibration:  # fmt: skip
     """Calibrate `base` (a scenario file or preset:NAME) to `crm`: direct estimates, the firm's history of team
     and lead volume as plans (`history="auto"`, `simfunnel.calibrate.history`; "off" to skip), then the latent
     parameters (`simfunnel.calibrate.fit`) with those plans in place when the data have deals. `quick` uses
-    `FitSettings.quick`."""
+    `FitSettings.quick`. `warmup`: days simulated before the data's first day (default: the base's own; 0 for a
+    CRM that starts when the firm started selling, whose pipeline was empty)."""
     if history not in HISTORY_MODES:
         raise ValueError(f"history={history!r}: choose one of {', '.join(HISTORY_MODES)}")
+    if warmup is not None and not (math.isfinite(warmup) and warmup >= 0):
+        raise ValueError(f"warmup={warmup!r}: give days >= 0")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         base_scenario = load_scenario(base)
     direct = direct_estimates(crm, seed)
     fixed = direct_overrides(direct, base_scenario)
+    if warmup is not None:
+        fixed["simulation.warmup_days"] = float(warmup)
     learned = None
     if history == "auto":
         learned = learn_history(crm, base_scenario.with_overrides(fixed), direct.start, seed=seed + 101,
                                 workers=workers, progress=progress)  # fmt: skip
         fixed.update(learned.overrides())
+        learned.notes.extend(ramp_note(learned, direct.start, base_scenario.with_overrides(fixed)))
         if learned.headcount_plan:
             note = "the team changes over the data: written as sales.reps (the start) and sales.headcount_plan"
             direct.estimates = [replace(e, field="", note=note) if e.field == "sales.reps" else e
@@ -122,6 +128,19 @@ def calibrate(crm: CrmData, base: str = "preset:base", *, quick: bool = False, s
     return Calibration(base=base, direct=direct, fit=fit, overrides=_rounded(overrides), history=learned)
 
 
+def ramp_note(learned: History, start: pd.Timestamp, scenario: Scenario) -> list[str]:
+    """A note when the lead volume steps up within the data's first quarter while the model is warmed up: the
+    data probably start with the firm (an empty pipeline), which the warm-up does not reproduce."""
+    if scenario.simulation.warmup_days <= 0:
+        return []
+    early = [v for v in learned.volume if v.ratio > 1.5 and v.month < start + pd.DateOffset(months=3)]
+    if not early:
+        return []
+    return [f"the lead volume ramps up {early[0].ratio:.2f} x in the data's first months while the model starts "
+            f"warmed up ({scenario.simulation.warmup_days:g} days): if the CRM starts when the firm started selling, "
+            "calibrate again with --warmup 0"]  # fmt: skip
+
+
 def _rounded(overrides: dict[str, object]) -> dict[str, object]:
     def r(v: object) -> object:
         if isinstance(v, float) and math.isfinite(v):
@@ -133,4 +152,4 @@ def _rounded(overrides: dict[str, object]) -> dict[str, object]:
     return {k: r(v) for k, v in overrides.items()}
 
 
-__all__ = ["HISTORY_MODES", "Calibration", "calibrate", "direct_overrides", "observed_moments"]
+__all__ = ["HISTORY_MODES", "Calibration", "calibrate", "direct_overrides", "observed_moments", "ramp_note"]

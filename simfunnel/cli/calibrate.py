@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
     sp.add_argument("--history", choices=("auto", "off"), default="auto",
                     help="learn the team and lead-volume history from the data as hiring and budget plans and fit "
                     "with them (auto, the default), or fit one team and one smooth volume (off)")  # fmt: skip
+    sp.add_argument("--warmup", type=float, default=None, metavar="DAYS",
+                    help="days simulated before the data's first day (default: the base's warm-up; 0 when the CRM "
+                    "starts when the firm started selling, with an empty pipeline)")  # fmt: skip
     sp.add_argument("--quick", action="store_true", help="about a quarter of the simulation runs: a first look")
     sp.add_argument("--report", default=None, metavar="HTML",
                     help="also write the fit report (observed vs simulated, goodness of fit; default: none)")  # fmt: skip
@@ -86,6 +89,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if not args.output.lower().endswith(".toml"):
         raise UserError(f"-o {args.output}: the scenario file must end in .toml")
+    if args.warmup is not None and not args.warmup >= 0:
+        raise UserError(f"--warmup {args.warmup:g}: give days >= 0 (0: the CRM starts with the firm)")
     if args.report is not None and not args.report.lower().endswith((".html", ".htm")):
         raise UserError(f"--report {args.report}: the report file must end in .html")
     try:
@@ -106,7 +111,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             from simfunnel.calibrate.backtest import backtest, truncate
 
             bt = backtest(crm, args.holdout_after, args.base, quick=args.quick, reps=reps, seed=args.seed,
-                          workers=workers, progress=progress, history=args.history)  # fmt: skip
+                          workers=workers, progress=progress, history=args.history, warmup=args.warmup)  # fmt: skip
             cal, observed = bt.calibration, truncate(crm, bt.cut)
         else:
             cal = calibrate(
@@ -117,6 +122,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 workers=workers,
                 progress=progress,
                 history=args.history,
+                warmup=args.warmup,
             )
     except ScenarioError as exc:
         raise UserError(str(exc)) from None

@@ -138,6 +138,20 @@ def test_profit_bridge_adds_up_to_the_profit_gap(runs):
     assert bridge.loc[FATE_LABELS["never_reached"], "won_base"] == 0
 
 
+def test_profit_bridge_after_a_warm_up_has_a_row_for_the_carried_over_pipeline():
+    """With a warm-up the buyers still in the market when it ends differ by organisation: they get their own row,
+    the arrivals of the measured window are matched one to one, and the bridge still adds up to the gap."""
+    from simfunnel.experiments.bridge import CARRIED_LABEL
+
+    ov = {"simulation.horizon_days": 120, "simulation.warmup_days": 91, "market.buyers_per_year": 6000}
+    s, a = (simulate(load_scenario(f"preset:{name}", ov), 3) for name in ("siloed", "aligned"))
+    bridge = profit_bridge(s, a)
+    assert bridge.loc[CARRIED_LABEL, "buyers"] > 0
+    assert bridge.loc["Profit difference", "profit"] == pytest.approx(a.summary["profit"] - s.summary["profit"])
+    assert bridge.loc["Profit difference", "won_base"] == s.summary["won"]
+    assert bridge.loc["Profit difference", "won_other"] == a.summary["won"]
+
+
 def test_matched_buyers_needs_the_same_seed(pair, runs):
     other_seed = simulate(pair[1], 999)
     with pytest.raises(ValueError, match="same seed"):

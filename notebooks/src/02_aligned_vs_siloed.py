@@ -25,6 +25,7 @@
 scenario = None  # optional: one client scenario; its siloed and aligned variants are derived from it
 siloed_scenario = "preset:siloed"  # used as is when scenario is None; else its organisation only
 aligned_scenario = "preset:aligned"  # idem
+parameters = None  # optional: a calibration's parameter sample (my_firm.samples.csv): one draw per replication
 replications = 10  # paired replications of the comparison
 attribution_replications = 4  # replications of each of the 16 lever combinations
 seed = 2
@@ -71,8 +72,17 @@ narrative.lever_table(siloed, aligned)
 # ## The paired comparison
 
 # %%
-exp = compare({"siloed": siloed, "aligned": aligned}, n=replications, seed=seed, executor="serial", progress=False)
+exp = compare(
+    {"siloed": siloed, "aligned": aligned},
+    n=replications,
+    seed=seed,
+    executor="serial",
+    progress=False,
+    parameters=parameters,
+)
 print(f"{replications} paired replications of {years:.1f} years each")
+if exp.parameters is not None:
+    print(exp.parameter_uncertainty)
 
 # %% [markdown]
 # **How to read it.** One panel per KPI: the bar is the mean over the replications, the whisker its 95 %

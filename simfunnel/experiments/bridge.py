@@ -19,7 +19,15 @@ from simfunnel.ledger import TERMINAL_STATES
 from simfunnel.scenario import Scenario
 from simfunnel.vocabulary import KPIS
 
-__all__ = ["BRIDGE_COLUMNS", "FATE_LABELS", "matched_buyers", "profit_bridge", "with_organisation"]
+__all__ = [
+    "BRIDGE_COLUMNS",
+    "CARRIED_LABEL",
+    "FATE_LABELS",
+    "carried_over",
+    "matched_buyers",
+    "profit_bridge",
+    "with_organisation",
+]
 
 FATE_LABELS: dict[str, str] = {
     "won": KPIS["won"].label,
@@ -37,6 +45,8 @@ BRIDGE_COLUMNS = ("buyers", "won_base", "won_other", "profit")
 row's contribution to the profit difference."""
 
 _KEY = ("arrival_day", "deadline_day")
+CARRIED_LABEL = "In the market from the warm-up"
+"""Row of `profit_bridge` for buyers who arrived during the warm-up and were still in the market after it."""
 
 
 def with_organisation(base: Scenario, preset: Scenario) -> Scenario:
@@ -46,14 +56,20 @@ def with_organisation(base: Scenario, preset: Scenario) -> Scenario:
     return base.with_overrides({f"organisation.{name}": value for name, value in org.items()})
 
 
+def carried_over(buyers: pd.DataFrame) -> pd.Series:
+    """Buyers who arrived during the warm-up and were still in the market when it ended (negative arrival day)."""
+    return buyers["arrival_day"] < 0
+
+
 def matched_buyers(base: Any, other: Any) -> pd.DataFrame:
     """The in-market buyers of two runs side by side, matched by arrival and deadline (identical under common
     random numbers): ``fate_base``, ``fate_other``, ``revenue_base``, ``revenue_other`` (first-deal revenue).
-    Referral buyers (created by customers, so different in each run) are left out."""
+    Referral buyers (created by customers, so different in each run) and buyers carried over from a warm-up
+    (which of them are still in the market when it ends depends on the organisation) are left out."""
     frames = []
     for run, tag in ((base, "base"), (other, "other")):
         b = run.buyers
-        b = b[b["source_channel"] != "referral"]
+        b = b[(b["source_channel"] != "referral") & ~carried_over(b)]
         frames.append(
             b[[*_KEY, "terminal_state", "revenue"]].rename(
                 columns={"terminal_state": f"fate_{tag}", "revenue": f"revenue_{tag}"}
@@ -68,7 +84,8 @@ def matched_buyers(base: Any, other: Any) -> pd.DataFrame:
 def profit_bridge(base: Any, other: Any) -> pd.DataFrame:
     """The profit difference ``other - base`` of two runs with the same seed, row by row: gross margin on the
     first-deal revenue of the buyers by their fate in ``base`` (won, dropped, too early, ...), of the referral
-    buyers, of repeat purchases, then the marketing spend and the rep cost; the last row is the total, equal to
+    buyers, of the buyers still in the market from a warm-up (`CARRIED_LABEL`; only with a warm-up), of repeat
+    purchases, then the marketing spend and the rep cost; the last row is the total, equal to
     the difference of the runs' ``profit`` (checked). Columns: `BRIDGE_COLUMNS`.
 
     ``base``, ``other``: `RunResult` of two scenarios that differ in the organisation (or the levers), not in
@@ -87,13 +104,19 @@ def profit_bridge(base: Any, other: Any) -> pd.DataFrame:
             "profit": margin * float(sub["revenue_other"].sum() - sub["revenue_base"].sum()),
         }
     s, o = base.summary, other.summary
-    ref = [r.buyers[r.buyers["source_channel"] == "referral"] for r in (base, other)]
-    rows["Referral buyers"] = {
-        "buyers": float(len(ref[0])),
-        "won_base": float((ref[0]["terminal_state"] == "won").sum()),
-        "won_other": float((ref[1]["terminal_state"] == "won").sum()),
-        "profit": margin * float(ref[1]["revenue"].sum() - ref[0]["revenue"].sum()),
-    }
+    referral = [r.buyers["source_channel"] == "referral" for r in (base, other)]
+    groups = {"Referral buyers": referral}
+    carried = [carried_over(r.buyers) & ~ref for r, ref in zip((base, other), referral, strict=True)]
+    if any(c.any() for c in carried):
+        groups[CARRIED_LABEL] = carried
+    for label, (in_base, in_other) in groups.items():
+        b, x = base.buyers[in_base], other.buyers[in_other]
+        rows[label] = {
+            "buyers": float(len(b)),
+            "won_base": float((b["terminal_state"] == "won").sum()),
+            "won_other": float((x["terminal_state"] == "won").sum()),
+            "profit": margin * float(x["revenue"].sum() - b["revenue"].sum()),
+        }
     nan = {"buyers": math.nan, "won_base": math.nan, "won_other": math.nan}
     rows[KPIS["repeat_revenue"].label] = nan | {"profit": margin * (o["repeat_revenue"] - s["repeat_revenue"])}
     rows[KPIS["marketing_spend"].label] = nan | {"profit": -(o["marketing_spend"] - s["marketing_spend"])}
@@ -103,7 +126,7 @@ def profit_bridge(base: Any, other: Any) -> pd.DataFrame:
     gap = float(o["profit"] - s["profit"])
     if not math.isclose(total, gap, rel_tol=1e-6, abs_tol=1e-6 * max(1.0, abs(s["profit"]))):
         raise ValueError(f"the bridge does not add up: {total:,.2f} against a profit difference of {gap:,.2f}")
-    counted = table[["buyers", "won_base", "won_other"]].iloc[: len(TERMINAL_STATES) + 1].sum()
+    counted = table[["buyers", "won_base", "won_other"]].iloc[: len(TERMINAL_STATES) + len(groups)].sum()
     table.loc["Profit difference"] = [*counted.to_numpy(dtype=float), gap]
     table.index.name = "buyer's fate in the first run"
     return table.astype({c: np.float64 for c in BRIDGE_COLUMNS})

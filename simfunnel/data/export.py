@@ -71,7 +71,10 @@ def parse_messy(text: str | dict | None) -> dict[str, float]:
 def _stamps(days: pd.Series | np.ndarray, start: pd.Timestamp) -> pd.Series:
     """Model days -> timestamps to the minute (floored, so nothing moves past the export day)."""
     minutes = np.floor(np.asarray(days, dtype=float) * 1440.0)
-    return pd.Series(start + pd.to_timedelta(minutes, unit="min")).astype("datetime64[us]")
+    known = np.isfinite(minutes)  # converted alone: pandas' unit cast warns of an overflow on NaN in some arrays
+    out = pd.Series(pd.NaT, index=range(len(minutes)), dtype="datetime64[us]")
+    out[known] = (start + pd.to_timedelta(minutes[known].astype(np.int64), unit="min")).astype("datetime64[us]")
+    return out
 
 
 def buyer_owners(acts: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

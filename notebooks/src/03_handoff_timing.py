@@ -13,7 +13,7 @@
 # the published figures. Every number quoted is computed in the cell that prints it.
 #
 # **Run time.** About `23 x replications` simulations of the scenario (policies, the value of a stated
-# timeline, a threshold sweep) plus a small speed-to-lead experiment: about 23 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# timeline, a threshold sweep) plus a small speed-to-lead experiment: about 27 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the client's scenario (a file path, or preset:NAME for a shipped preset)
@@ -32,7 +32,7 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from simfunnel import compare, load_scenario, plots, simulate, sweep, validation
+from simfunnel import RunOptions, compare, load_scenario, plots, simulate, sweep, validation
 from simfunnel.experiments.information import value_of_information
 from simfunnel.formatting import format_kpi, format_value
 from simfunnel.present import narrative
@@ -211,7 +211,9 @@ plt.show()
 # gain from passing context; the band its 95 % confidence interval.
 
 # %%
-voi = value_of_information(sc, errors=(0.0, 0.2, 0.4, 0.8, 1.6), n=replications, seed=seed)
+voi = value_of_information(
+    sc, errors=(0.0, 0.2, 0.4, 0.8, 1.6), n=replications, seed=seed, options=RunOptions(progress=False)
+)
 fig = plots.information_curve(voi)
 plt.show()
 

@@ -11,7 +11,7 @@
 # each with common random numbers (replication *i* of every team size sees the same buyers), so the step
 # from one team size to the next is measured pair by pair. Every number quoted is computed from the sweep.
 #
-# **Run time.** `len(reps) x replications` simulations: about 16 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# **Run time.** `len(reps) x replications` simulations: about 14 s on one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:aligned"  # the client's scenario (a file path, or preset:NAME for a shipped preset)

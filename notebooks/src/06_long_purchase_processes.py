@@ -12,7 +12,7 @@
 # (replication *i* of every variant sees the same buyers). Every number quoted is computed in the cell that
 # prints it.
 #
-# **Run time.** `6 x replications` runs of each scenario plus one run each for the journeys: about 30 s on
+# **Run time.** `6 x replications` runs of each scenario plus one run each for the journeys: about 20 s on
 # one core (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]

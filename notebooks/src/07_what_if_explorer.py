@@ -13,7 +13,7 @@
 # widgets, whose output is what this notebook shows when it is opened without a running kernel.
 #
 # **Run time.** About a second of computing per update with the replications below (a few seconds of wall
-# time on a busy machine); about 4 s for the whole notebook (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
+# time on a busy machine); about 5 s for the whole notebook (CPU time of the whole notebook, kernel start included, as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 scenario = "preset:siloed"  # the starting point (a shipped preset, or a path relative to notebooks/)

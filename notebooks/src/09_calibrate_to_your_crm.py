@@ -20,7 +20,7 @@
 # histories: the intervals are wider and the panels noisier than a full calibration's. Every conclusion printed
 # below is computed from the runs made here.
 #
-# **Run time.** About 60 s on one core (CPU time of the whole notebook as `notebooks/build.py` measures it).
+# **Run time.** About 40 s on one core (CPU time of the whole notebook as `notebooks/build.py` measures it).
 
 # %% tags=["parameters"]
 client_overrides = {  # the simulated "client": its truth, which the calibration does not see
@@ -171,7 +171,9 @@ check
 # table below are what `simfunnel calibrate ... --report fit.html` writes as an HTML report.
 
 # %%
-comparison = compare_fit(crm, cal.scenario(), cal.direct.start, reps=histories, draws=cal.draws(), seed=seed + 1)
+comparison = compare_fit(
+    crm, cal.scenario(), cal.direct.start, reps=histories, draws=cal.draws(), seed=seed + 1, progress=False
+)
 comparison.goodness[["what", "points", "inside", "inside_share", "expected_share", "statistic", "statistic_value"]]
 
 # %%

@@ -119,7 +119,7 @@ def format_ci(mean: Any, lo: Any, hi: Any, unit: str, *, signed: bool = False) -
     if unit == "money":
         for digits in (3, 4, 5):
             parts = [format_compact(x, digits) for x in (mean, lo, hi)]
-            if lo == hi or parts[1] != parts[2]:
+            if math.isclose(lo, hi, rel_tol=1e-9, abs_tol=1e-9) or parts[1] != parts[2]:  # rounding noise = equal
                 break
         m = _money(mean, signed, digits)
         return f"{m} [{_money(lo, signed, digits)}, {_money(hi, signed, digits)}]"

@@ -144,3 +144,12 @@ def test_report_reads_the_sources_of_a_preset() -> None:
 
     by_name, by_file = field_sources(Path("preset:aligned")), field_sources(ROOT / "scenarios" / "aligned.toml")
     assert by_name.keys() == by_file.keys() and "organisation.pass_context" in by_name
+
+
+def test_format_ci_treats_rounding_noise_as_a_point_interval():
+    """A constant KPI whose replications differ only by floating-point noise (e.g. a budget summed per item) is shown
+    at the usual precision, not with extra digits that try to tell its bounds apart."""
+    from simfunnel.formatting import format_ci
+
+    assert format_ci(1.8e6, 1.8e6 - 2e-10, 1.8e6 + 2e-10, "money") == "1.80M [1.80M, 1.80M]"
+    assert format_ci(3.22e6, 3.2195e6, 3.2205e6, "money") != "3.22M [3.22M, 3.22M]"  # a real interval keeps digits

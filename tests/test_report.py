@@ -61,6 +61,7 @@ def test_single_self_contained_file(quick_report):
 
 def test_content_for_the_client(quick_report):
     _, html, _ = quick_report
+    assert "warm-up that no number counts" not in html  # SHORT switches the warm-up off: nothing to mention
     assert "siloed" in html and "aligned" in html
     assert "The question" in html and "The answer in brief" in html
     # the parameter differences with their sources from the TOML comments
@@ -100,6 +101,7 @@ def test_report_api_with_scenario_objects(tmp_path):
     assert "sales.reps" in html and "more reps" in html
     assert "same organisation" in html  # no levers to attribute
     assert "model checks were not run" in html
+    assert "90 days simulated after a 364-day warm-up that no number counts" in html  # the preset's warm-up
 
 
 def test_toml_comments(tmp_path):

@@ -227,6 +227,8 @@ def build_context(
     colors = scenario_colors(names)
     horizon = runs.scenarios[baseline].simulation.horizon_days
     span = f"{horizon:,.0f} days" + (f" (about {horizon / 365:.1f} years)" if horizon >= 365 else "")
+    warmup = runs.scenarios[baseline].simulation.warmup_days
+    warmup_text = f" after a {warmup:,.0f}-day warm-up that no number counts" if warmup > 0 else ""
     planned_waits = any(s.organisation.pass_context for s in runs.scenarios.values())
     res = Results(runs.experiment, baseline, planned_waits)
     question, title = sections.question_and_title(runs, question, title)
@@ -257,6 +259,7 @@ def build_context(
                                same_horizon=len({s.simulation.horizon_days for s in runs.scenarios.values()}) == 1,
                                attribution_n=attr_n, parameters=runs.parameters),
         "horizon": span,
+        "warmup_text": warmup_text,
         "n": res.n,
         "planned_waits": planned_waits,
     }  # fmt: skip

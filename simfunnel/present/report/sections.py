@@ -97,7 +97,8 @@ def _common_assumptions(s: Scenario) -> list[dict[str, str]]:
         return format_value(v, "money")
 
     return [
-        {"label": "Simulated period", "value": f"{s.simulation.horizon_days:,.0f} days"},
+        {"label": "Simulated period", "value": f"{s.simulation.horizon_days:,.0f} days"
+         + (f", after a {s.simulation.warmup_days:,.0f}-day warm-up (not counted)" if s.simulation.warmup_days else "")},
         {"label": "In-market buyers", "value": f"{s.market.buyers_per_year:,.0f} per year"},
         {"label": "Purchase process (trigger → decision)", "value": format_setting(d["market"]["process_days"]) + " days"},
         {"label": "Deal value", "value": format_setting(d["market"]["value"])},

@@ -402,3 +402,28 @@ def test_package_names_stay_importable_lazily():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explore", "preset:siloed", "preset:aligned", "--samples", "4"],
+        ["report", "preset:siloed", "preset:aligned", "--quick", "--robustness", "-o", "r.html"],
+        ["calibrate", "leads.csv", "-o", "x.toml"],
+    ],
+)
+def test_a_missing_extra_is_a_one_line_error_before_any_work(argv, tmp_path):
+    """Without an optional extra (here hidden from the import system), a command that needs it says which extra
+    to install, with exit 2 and no traceback, before reading or simulating anything."""
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda n, *a: None if n in ('SALib', 'scipy', 'lifelines') else real(n, *a)\n"
+        "from simfunnel.cli import main\n"
+        f"sys.exit(main({argv!r}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "pip install 'simfunnel[" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.html").exists()

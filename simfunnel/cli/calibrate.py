@@ -13,7 +13,7 @@ import argparse
 import os
 import time
 
-from simfunnel.cli.common import UserError
+from simfunnel.cli.common import UserError, require_extra
 
 DEFAULT_REPS, QUICK_REPS = 20, 8
 
@@ -87,6 +87,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from simfunnel.data import CrmDataError, read_crm
     from simfunnel.scenario import ScenarioError
 
+    require_extra("calibrate", "simfunnel calibrate")
     if not args.output.lower().endswith(".toml"):
         raise UserError(f"-o {args.output}: the scenario file must end in .toml")
     if args.warmup is not None and not args.warmup >= 0:

@@ -25,6 +25,20 @@ class UserError(Exception):
     """A mistake on the command line, reported as one message with exit status 2."""
 
 
+EXTRAS = {"robustness": ("SALib",), "calibrate": ("scipy", "lifelines")}
+"""The optional extras a command may need, by the modules they provide (see pyproject.toml)."""
+
+
+def require_extra(extra: str, what: str) -> None:
+    """A `UserError` before any work when `what` (a command or option) needs the optional `extra` and one of its
+    modules is not installed."""
+    from importlib.util import find_spec
+
+    missing = [m for m in EXTRAS[extra] if find_spec(m) is None]
+    if missing:
+        raise UserError(f"{what} needs {', '.join(missing)} (the '{extra}' extra): pip install 'simfunnel[{extra}]'")
+
+
 def warn(message: str) -> None:
     """One warning line on stderr: 'warning: MESSAGE'."""
     print(f"warning: {message}", file=sys.stderr)

@@ -13,6 +13,7 @@ from simfunnel.cli.common import (
     load_parameters,
     parameters_line,
     plausibility_lines,
+    require_extra,
 )
 from simfunnel.cli.tables import dump_json, print_table
 from simfunnel.errors import ScenarioError
@@ -43,6 +44,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from simfunnel.present.report import build_report_info
     from simfunnel.scenario import parse_override
 
+    if args.robustness:
+        require_extra("robustness", "simfunnel report --robustness")
     overrides = dict(parse_override(x) for x in args.set or ())
     if args.samples is not None and not args.robustness:
         raise UserError("--samples sets the worlds of the robustness section: add --robustness")

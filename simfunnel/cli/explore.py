@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from simfunnel.cli.commands import scenario_names
-from simfunnel.cli.common import UserError, check_kpi_option, executor_kwargs, horizon_text, load
+from simfunnel.cli.common import UserError, check_kpi_option, executor_kwargs, horizon_text, load, require_extra
 from simfunnel.cli.tables import dump_json, fmt_kpi, kpi_label, print_table, report_errors
 from simfunnel.formatting import format_value
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
     """Explore the policies in ``--samples`` worlds; print the analyses (or write JSON/CSV)."""
+    require_extra("robustness", "simfunnel explore")
     metric = check_kpi_option("--metric", args.metric)
     scenarios = [load(f, args.set) for f in args.files]
     names = scenario_names(args.files, scenarios)

@@ -22,12 +22,22 @@ from simfunnel.present.report.figures import Figure, png
 from simfunnel.present.report.results import in_text
 from simfunnel.present.report.runs import ReportRuns
 
-__all__ = ["DEFAULT_SAMPLES", "QUICK_SAMPLES", "check_worlds", "explore_worlds", "robustness_section"]
+__all__ = [
+    "DEFAULT_SAMPLES",
+    "MIN_DRIVER_WORLDS",
+    "QUICK_SAMPLES",
+    "check_worlds",
+    "explore_worlds",
+    "robustness_section",
+]
 
 DEFAULT_SAMPLES = 32
 """Worlds of the robustness section by default (a Latin hypercube; one run per world and policy)."""
 QUICK_SAMPLES = 12
 """Worlds with ``quick=True``: a smoke test of the section, not for decisions."""
+MIN_DRIVER_WORLDS = 12
+"""Fewest worlds from which the section ranks the drivers of the gap: below it the first-order estimates scatter
+so much (negative shares, shares summing far above 100 %) that the ranking would mislead."""
 
 
 def check_worlds(runs: ReportRuns) -> None:
@@ -218,6 +228,9 @@ def robustness_section(exp: Any, metric: str = "profit", seconds: float | None =
     other = [p for p in exp.policies if p != exp.baseline][0]
     gap = None
     try:
+        if len(exp.worlds) < MIN_DRIVER_WORLDS:
+            raise ValueError(f"{len(exp.worlds)} worlds are too few to rank them (at least {MIN_DRIVER_WORLDS}; "
+                             f"the default is {DEFAULT_SAMPLES})")  # fmt: skip
         gap = exp.sensitivity(metric, other, exp.baseline)
         drivers, drivers_text = _drivers(gap)
     except ValueError as exc:

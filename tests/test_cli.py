@@ -427,3 +427,10 @@ def test_a_missing_extra_is_a_one_line_error_before_any_work(argv, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "pip install 'simfunnel[" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_set_typo_is_blamed_on_the_set_not_on_the_preset_file():
+    proc = cli("run", "preset:base", "--set", "sales.repz=3")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--set sales.repz=3: sales.repz: unknown field 'repz'; did you mean 'reps'?" in proc.stderr
+    assert "presets/base.toml" not in proc.stderr

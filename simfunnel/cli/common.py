@@ -65,11 +65,24 @@ def plausibility_lines() -> Iterator[None]:
 
 def load(path: str, sets: Sequence[str] | None = None) -> Scenario:
     """A scenario file or ``preset:NAME`` with ``--set`` overrides; plausibility warnings printed one per line."""
+    from simfunnel.errors import ScenarioError
     from simfunnel.scenario import load_scenario, parse_override
 
     overrides = dict(parse_override(s) for s in sets or ())
     with plausibility_lines():
-        return load_scenario(path, overrides)
+        try:
+            return load_scenario(path, overrides)
+        except ScenarioError as exc:
+            if not overrides:
+                raise
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                load_scenario(path)  # the file alone is fine: the mistake is in a --set
+            message = str(exc)
+            head, _, rest = message.partition(": ")
+            if head.endswith(".toml") and rest:
+                message = rest
+            raise UserError(f"--set {' '.join(sets or ())}: {message}") from None
 
 
 def load_parameters(path: str | None) -> ParameterDraws | None:

@@ -118,7 +118,8 @@ def data_facts(observed: CrmData, cal: Calibration) -> list[tuple[str, str]]:
              ("Records", f"{c['leads']:,.0f} leads, {c['deals']:,.0f} deals ({c['won']:,.0f} won, "
                          f"{c['lost']:,.0f} lost, {c['open']:,.0f} open at the export date)")]  # fmt: skip
     if len(observed.quality):
-        facts.append(("Data quality", "; ".join(f"{r.check}: {r.rows}" for r in observed.quality.itertuples())))
+        facts.append(("Data quality", "; ".join(f"{r.check}: {r.rows if r.rows else r.action}"
+                                                for r in observed.quality.itertuples())))  # fmt: skip
     return facts
 
 

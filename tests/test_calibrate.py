@@ -5,6 +5,7 @@ the coverage of the 90 % intervals over several data sets."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -172,6 +173,7 @@ def test_cli_calibrate(data, tmp_path):
     assert 'extends = "preset:base"' in out.read_text()  # by name: survives a reinstall
     assert proc.returncode == 0, proc.stderr
     assert "market.buyers_per_year" in proc.stdout and "[fitted]" in proc.stdout
+    assert re.search(r"market\.buyers_per_year +\d{1,3}(,\d{3})+  90 % \[\d{1,3}(,\d{3})+, ", proc.stdout)
     assert "history learned: team 8 reps at the start, no change; lead volume no significant step" in proc.stdout
     assert out.with_name("my_firm.samples.csv").is_file()
     assert load_scenario(out).name == "my_firm" and load_scenario(out).simulation.warmup_days == 0

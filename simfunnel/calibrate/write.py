@@ -45,12 +45,13 @@ def _toml_value(v: object) -> str:
     return json.dumps(str(v))
 
 
-def _num(v: float) -> str:
+def estimate_number(v: float) -> str:
+    """An estimate or bound as the written scenario and the CLI show it: '2,315', '0.2631', '-2.737'."""
     return format_value(v, "") if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def _interval(e: Estimate) -> str:
-    return f"{_num(e.value)} (90 % interval {_num(e.low)} to {_num(e.high)})"
+    return f"{estimate_number(e.value)} (90 % interval {estimate_number(e.low)} to {estimate_number(e.high)})"
 
 
 def _field_comments(cal: Calibration) -> dict[str, list[str]]:
@@ -101,7 +102,7 @@ def history_comments(cal: Calibration) -> dict[str, list[str]]:
             f"observed in the data: leads per month stepped {steps}; from {h.volume_source}",
             "the budget steps are the model's knob for that lead volume (placed up to a few months before the "
             "observed step, as leads lag the spend), not the firm's spend: set your own budget and plan if you know them",
-            f"FORECAST: after {end} the last step (budget {_num(h.budget_plan[-1]['budget_per_year'])}) holds "
+            f"FORECAST: after {end} the last step (budget {estimate_number(h.budget_plan[-1]['budget_per_year'])}) holds "
             "unless you edit this plan",
         ]  # fmt: skip
     return out
@@ -184,4 +185,4 @@ def write_calibration(cal: Calibration, path: str | Path, data: str = "a CRM exp
     return out, samples
 
 
-__all__ = ["extends_path", "history_comments", "scenario_text", "write_calibration"]
+__all__ = ["estimate_number", "extends_path", "history_comments", "scenario_text", "write_calibration"]

@@ -50,9 +50,11 @@ def add_parser(sub: argparse._SubParsersAction, make: object) -> None:
 
 
 def _print_estimates(cal: object) -> None:
+    from simfunnel.calibrate.write import estimate_number as num
+
     for row in cal.frame().itertuples():  # type: ignore[attr-defined]
         flag = f"  [{row.status}]" if row.status != "estimated" else ""
-        print(f"{row.name:<30} {row.value:>12.5g}  90 % [{row.low:.5g}, {row.high:.5g}] {row.unit}{flag}")
+        print(f"{row.name:<30} {num(row.value):>12}  90 % [{num(row.low)}, {num(row.high)}] {row.unit}{flag}")
 
 
 def _print_history(cal: object) -> None:

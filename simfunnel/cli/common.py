@@ -78,11 +78,8 @@ def load(path: str, sets: Sequence[str] | None = None) -> Scenario:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 load_scenario(path)  # the file alone is fine: the mistake is in a --set
-            message = str(exc)
-            head, _, rest = message.partition(": ")
-            if head.endswith(".toml") and rest:
-                message = rest
-            raise UserError(f"--set {' '.join(sets or ())}: {message}") from None
+            where = f"{exc.field}: " if exc.field else ""
+            raise UserError(f"--set {' '.join(sets or ())}: {where}{exc.message}") from None
 
 
 def load_parameters(path: str | None) -> ParameterDraws | None:

@@ -27,7 +27,7 @@ def cmd_export_crm(args: argparse.Namespace) -> int:
         raise UserError("--messy short-years needs --date-format dayfirst or monthfirst")
     result = _simulate(args)
     export_day = args.export_day
-    window = result.ledger.horizon - result.ledger.start  # days after the warm-up
+    window = result.scenario.simulation.horizon_days  # days after the warm-up
     if export_day is not None and not 0 < export_day <= window:
         raise UserError(f"--export-day must be in (0, {window:g}] (days after the warm-up), got {export_day:g}")
     done = export_crm(result, args.output, start_date=args.start_date, export_day=export_day, messy=args.messy,

@@ -35,7 +35,6 @@ def event_log(result: RunResult, start_date: str = DEFAULT_START) -> pd.DataFram
     """The event log of a run (module docstring): one row per event, ordered by case, then time."""
     b = result.buyers  # days count from the end of the warm-up: journeys begun in the warm-up are not cases
     b = b[b["engaged_day"].notna() & (b["engaged_day"] >= 0)]
-    window = float(result.ledger.horizon - result.ledger.start)
     case_ids = pd.Series([f"B{i:06d}" for i in b["buyer_id"]], index=b.index)
     acts = result.activities
     acts = acts[acts["buyer"].isin(b["buyer_id"])]
@@ -53,7 +52,7 @@ def event_log(result: RunResult, start_date: str = DEFAULT_START) -> pd.DataFram
                                "_order": len(STAGES) - 1}))  # fmt: skip
     ended = b["terminal_state"] != "open"
     end_day = b["close_day"].where(b["terminal_state"] == "won", b["terminal_day"])
-    ended &= end_day.notna() & (end_day <= window)
+    ended &= end_day.notna() & (end_day <= result.scenario.simulation.horizon_days)
     term = b.loc[ended, "terminal_state"]
     parts.append(pd.DataFrame({"buyer": b.loc[ended, "buyer_id"],
                                ACTIVITY: np.where(term == "won", "won", "lost: " + term.str.replace("_", " ")),

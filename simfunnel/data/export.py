@@ -92,12 +92,11 @@ def crm_tables(result: RunResult, start_date: str = DEFAULT_START, export_day: f
     days after the warm-up (default: the end of the horizon); records of the warm-up are left out."""
     b = result.buyers
     acts = result.activities
-    W = 0.0  # the run's tables count days from the end of the warm-up (earlier records have negative days)
-    window = float(result.ledger.horizon - result.ledger.start)
-    H = window if export_day is None else float(export_day)
+    # the run's tables count days from the end of the warm-up (the warm-up's records have negative days)
+    H = float(result.scenario.simulation.horizon_days if export_day is None else export_day)
     start = pd.Timestamp(start_date)
-    lead_owner, deal_owner = buyer_owners(acts[(acts["start"] >= W) & (acts["start"] < H)])
-    lb = b[(b["lead_day"] >= W) & (b["lead_day"] < H)]
+    lead_owner, deal_owner = buyer_owners(acts[(acts["start"] >= 0) & (acts["start"] < H)])
+    lb = b[(b["lead_day"] >= 0) & (b["lead_day"] < H)]
     owner = lb["buyer_id"].map(lead_owner).where(lb["first_contact_day"] < H)
     leads = pd.DataFrame({
         "lead_id": [f"L{i:06d}" for i in lb["buyer_id"]],
@@ -107,7 +106,7 @@ def crm_tables(result: RunResult, start_date: str = DEFAULT_START, export_day: f
         "owner": [owner_name(r) if not math.isnan(r) else "" for r in owner.astype(float)],
         "lead_type": lb["lead_kind"].to_numpy(),
     })  # fmt: skip
-    db = b[(b["sql_day"] >= W) & (b["sql_day"] < H)]
+    db = b[(b["sql_day"] >= 0) & (b["sql_day"] < H)]
     won = (db["terminal_state"] == "won") & (db["close_day"] < H)
     lost = ~db["terminal_state"].isin(["won", "open"]) & (db["terminal_day"] < H)
     closed_day = db["close_day"].where(won, db["terminal_day"].where(lost))
@@ -123,7 +122,7 @@ def crm_tables(result: RunResult, start_date: str = DEFAULT_START, export_day: f
         "value": db["value"].round(2).to_numpy(),
         "loss_reason": db["terminal_state"].where(lost, "").to_numpy(),
     })  # fmt: skip
-    a = acts[(acts["start"] >= W) & (acts["start"] < H)]
+    a = acts[(acts["start"] >= 0) & (acts["start"] < H)]
     activities = pd.DataFrame({
         "owner": [owner_name(r) for r in a["rep"]],
         "start": _stamps(a["start"], start),

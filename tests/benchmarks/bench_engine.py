@@ -24,6 +24,7 @@ import numpy as np
 import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # revtree, for --against
+from revtree import simulated_buyers  # noqa: E402
 
 from simfunnel.scenario import load_scenario
 from simfunnel.simulate import simulate
@@ -94,7 +95,7 @@ def measure_sizes(preset: str, sizes: list[float]) -> list[dict[str, float]]:
         cpu = time.process_time() - t
         s = r.summary
         live = live_processes(r)
-        rows.append({"size": size, "buyers": s["buyers"], "mqls": s["mqls"], "events": s["sim_events"],
+        rows.append({"size": size, "buyers": simulated_buyers(r), "mqls": s["mqls"], "events": s["sim_events"],
                      "wall": s["wall_seconds"], "cpu": cpu, "live": live,
                      "bare": bare_loop_events_per_second(int(round(live)))})  # fmt: skip
     return rows

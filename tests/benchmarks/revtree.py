@@ -62,3 +62,11 @@ def run_child(
         return json.loads(lines[-1])
     except ValueError:
         return {"error": f"no JSON result: {lines[-1][:200]}"}
+
+
+def simulated_buyers(result: Any) -> float:
+    """Every buyer a run simulated, warm-up included (its CPU time covers them all): the buyer table's length.
+    ``summary["buyers"]`` counts the measured window only, so per-buyer costs of a warmed-up run would look
+    up to 1.5x dearer than those of an older revision without a warm-up."""
+    table = getattr(getattr(result, "ledger", None), "buyers", None)
+    return float(table.n) if table is not None and hasattr(table, "n") else float(result.summary["buyers"])

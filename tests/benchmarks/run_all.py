@@ -7,7 +7,8 @@ also a temporary git worktree of REV, the same workload, in the same session), s
 Ratios are ``REV / this tree`` (> 1: this tree is faster or smaller). Wall-clock rows depend on the load of the
 machine; CPU-time rows much less. Result caches are fresh temporary folders (cold) unless a row says otherwise.
 
-Rows: ``engine`` CPU per simulated buyer (aligned.toml); ``growth`` exponent of CPU time in buyers (market and
+Rows: ``engine`` CPU per simulated buyer, warm-up included (each tree's aligned.toml); ``engine_same`` the same with
+REV's aligned.toml in both trees (the engine alone, the preset held fixed; without REV, as ``engine``); ``growth`` exponent of CPU time in buyers (market and
 sales reps scaled x1..x16; events per buyer printed); ``imports`` ``import simfunnel`` and ``simfunnel --help``;
 ``whatif`` the explorer's what-if update (base.toml, 3 paired replications: cold, one lever toggled, repeated);
 ``attribution`` all-lever Shapley attribution, n=2, 2 workers; ``parallel`` 2 workers vs serial, 30-replication
@@ -29,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from revtree import REPO, child_env, run_child, worktree  # noqa: E402
+from revtree import REPO, child_env, run_child, simulated_buyers, worktree  # noqa: E402
 
-ROWS = ("engine", "growth", "imports", "whatif", "attribution", "parallel", "report", "rss")
+ROWS = ("engine", "engine_same", "growth", "imports", "whatif", "attribution", "parallel", "report", "rss")
 TABLE = {  # row: (what, measured before, goal)
     "engine": ("CPU per simulated buyer, aligned.toml (vs REV)", "1.0x", ">= 2.5x faster"),
+    "engine_same": ("CPU per simulated buyer, REV's aligned.toml in both trees", "1.0x", ">= 2.5x faster"),
     "growth": ("growth of CPU time with size (x1..x16)", "buyers^1.17", "<= buyers^1.05"),
     "imports": ("import simfunnel / simfunnel --help", "0.84 s", "<= 0.35 s"),
     "whatif": ("what-if update (explorer, base.toml)", "1.7 s", "<= 0.5 s, exact"),
@@ -73,7 +75,7 @@ def w_engine(p: dict[str, Any]) -> dict[str, Any]:
             t = time.process_time()
             r = simulate(sc, seed=100 + rep)  # a fresh seed per run: no per-seed memo (streams.keyed_generator) helps
             cpu = time.process_time() - t
-            out.append({"mult": k, "buyers": r.summary["buyers"], "cpu": cpu, "events": r.summary["sim_events"]})
+            out.append({"mult": k, "buyers": simulated_buyers(r), "cpu": cpu, "events": r.summary["sim_events"]})
             del r
     return {"runs": out}
 
@@ -268,9 +270,15 @@ def m_report(tree: Path, quick: bool) -> dict[str, Any]:
     return {"seconds": wall}
 
 
-def measure(row: str, tree: Path, quick: bool) -> dict[str, Any]:
-    if row == "engine":
-        return child(tree, "engine", {"preset": "scenarios/aligned.toml", "mults": [1], "repeats": 3})
+def measure(row: str, tree: Path, quick: bool, rev_tree: Path | None = None) -> dict[str, Any]:
+    """One row's measurement in ``tree``; ``rev_tree``: the other revision's tree (rows that share its files)."""
+    if row in ("engine", "engine_same"):
+        # engine_same: the very same scenario file (REV's) in both trees, so that a change of the preset between
+        # the revisions (a warm-up, a recalibration) does not count as a change of the engine's speed
+        preset = "scenarios/aligned.toml"
+        if row == "engine_same" and rev_tree is not None:
+            preset = str(rev_tree / "scenarios" / "aligned.toml")
+        return child(tree, "engine", {"preset": preset, "mults": [1], "repeats": 3})
     if row == "growth":
         mults = [1, 2, 4] if quick else [1, 2, 4, 8, 16]
         return child(tree, "engine", {"preset": "scenarios/aligned.toml", "mults": mults, "repeats": 1})
@@ -305,7 +313,7 @@ def headline(row: str, m: dict[str, Any]) -> tuple[float, str]:
     """(the row's number, its text) for one tree's measurement."""
     if "error" in m:
         return math.nan, f"n/a ({m['error']})"
-    if row == "engine":
+    if row in ("engine", "engine_same"):
         v = cpu_per_buyer(m)
         return v, f"{v:.1f} us CPU/buyer"
     if row == "growth":
@@ -395,12 +403,12 @@ def report(rows: list[str], args: argparse.Namespace, rev_tree: Path | None) -> 
     raw: dict[str, Any] = {}
     for row in rows:
         what, before, goal = TABLE[row]
-        mine = measure(row, REPO, args.quick)
+        mine = measure(row, REPO, args.quick, rev_tree)
         value, text = headline(row, mine)
         raw[row] = {"this": mine}
         line = f"| {what} | before {before} | goal {goal} | {text}"
         if rev_tree is not None:
-            theirs = measure(row, rev_tree, args.quick)
+            theirs = measure(row, rev_tree, args.quick, rev_tree)
             raw[row]["rev"] = theirs
             rev_value, rev_text = headline(row, theirs)
             line += f" | {args.against}: {rev_text} | ratio {ratio_text(row, value, rev_value)}"

@@ -299,3 +299,36 @@ def test_an_edited_source_tree_gets_fresh_workers(monkeypatch):
     second = pools.shared_pool(1)
     assert second is not first and pools.open_pools() == 1
     pools.shutdown_pools()
+
+
+def test_the_caller_runs_one_task_of_the_last_partial_round(monkeypatch):
+    """3 tasks on 2 busy workers: this process runs the third itself (the what-if's tail), same numbers; with
+    ``caller_helps=False`` or a custom runner every task runs in the workers."""
+    import simfunnel.experiments.executors as ex
+
+    here: list[tuple[int, int]] = []
+    real = ex.run_task
+
+    def recording(scenario, seed, runner=None):
+        here.append(seed.spawn_key)
+        return real(scenario, seed, runner)
+
+    monkeypatch.setattr(ex, "run_task", recording)  # the workers keep the real one: only runs here are recorded
+    scn = short()
+    tasks = [Task((0, r), scn, child_seed(np.random.SeedSequence(5), r)) for r in range(3)]
+
+    def numbers(outcomes):
+        return {  # NaN as None, so that equal runs compare equal
+            key: {m: (None if v != v else v) for m, v in kpis.items() if m != "wall_seconds"}
+            for key, (_, kpis) in outcomes.items()
+        }
+
+    with ProcessExecutor(workers=2, progress=False) as pool:
+        helped = numbers(pool.run(tasks))
+    assert len(here) == 1
+    assert helped == numbers(SerialExecutor(progress=False).run(tasks))
+    here.clear()
+    with ProcessExecutor(workers=2, progress=False, caller_helps=False) as pool:
+        assert numbers(pool.run(tasks)) == helped and here == []
+    with ProcessExecutor(workers=2, progress=False, runner=raise_at_13_reps) as pool:
+        assert numbers(pool.run(tasks)) == helped and here == []

@@ -213,7 +213,12 @@ class ProcessExecutor(TaskExecutor):
 
     Tasks go out in chunks (`chunk_sizes`: large first, single tasks at the end, so the workers finish together)
     and at most ``workers`` chunks are in flight, so that a dying worker implicates only those tasks, which are
-    then re-run one by one in a private one-worker pool to find the culprit."""
+    then re-run one by one in a private one-worker pool to find the culprit.
+
+    ``caller_helps`` (default True): with every worker busy and fewer tasks left than workers (the last, partial
+    round), this process runs one of them itself instead of waiting idle - 3 runs on 2 workers take about 1.5 run
+    times instead of 2 (the explorer's what-if). Only for the model's own runner (a custom ``runner`` always runs
+    in the workers, where a crash cannot take the caller down); results are the same wherever a task runs."""
 
     name = "processes"
 
@@ -224,8 +229,10 @@ class ProcessExecutor(TaskExecutor):
         progress: bool | None = None,
         mp_context: str | None = None,
         reuse: bool = True,
+        caller_helps: bool = True,
     ) -> None:
         super().__init__(runner, progress)
+        self.caller_helps = caller_helps and runner is None
         self.workers = workers if workers is not None else default_workers()
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
@@ -318,6 +325,10 @@ class ProcessExecutor(TaskExecutor):
                 inflight[fut] = chunk
             if not inflight:
                 break
+            if self.caller_helps and pending and len(pending) < width:  # the tail: run one here, not wait idle
+                task = pending.pop()
+                done(task.key, run_task(task.scenario, task.seed, self.runner))
+                continue
             finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             broken = self._collect(finished, inflight, done) or broken
         if broken and inflight:

@@ -98,14 +98,6 @@ class Walker:
         if heap[0][1] == eid:  # the new earliest entry: it needs its own event
             self._schedule(time, eid)
 
-    def _schedule(self, time: float, eid: int) -> None:
-        event = Event(self.env)
-        event._ok = True
-        event._value = (time, eid)
-        event.callbacks.append(self._fire)
-        self.pending.add((time, eid))
-        heapq.heappush(self.env._queue, (time, NORMAL, eid, event))  # type: ignore[attr-defined]
-
     def fire(self, event: Event) -> None:
         """Run the entry whose event this is, then make sure the next entry has an event."""
         key = event._value
@@ -116,7 +108,17 @@ class Walker:
         if heap:
             top = heap[0]
             if (top[0], top[1]) not in self.pending:
-                self._schedule(top[0], top[1])
+                self._schedule(top[0], top[1], event)
+
+    def _schedule(self, time: float, eid: int, event: Event | None = None) -> None:
+        """Put entry (time, eid) in SimPy's queue as an event (`event`, one that has been processed, is reused)."""
+        if event is None:
+            event = Event(self.env)
+            event._ok = True
+        event._value = (time, eid)
+        event.callbacks = [self._fire]
+        self.pending.add((time, eid))
+        heapq.heappush(self.env._queue, (time, NORMAL, eid, event))  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         """Drop the work still waiting (the end of the run)."""

@@ -176,7 +176,7 @@ def schedule_handoff(world: World, lead: Lead) -> None:
     h, env = world.handoff, world.env
     kind = lead.info.lead_kind
     day = h.handoff_day(lead.info.lead_day, kind)
-    now = env.now
+    now = env._now
     if h.realtime or h.is_priority(kind):
         world.walker.push(now + max(0.0, day - now), reserve_id(env), lambda: hand_over(world, [lead], day))
         return
@@ -196,7 +196,7 @@ def hand_over(world: World, leads: list[Lead], day: float) -> None:
         i = lead.buyer
         cols["handoff_day"][i] = day
         h.desk += 1
-        if not h.follows_up(env.now, lead.info.lead_kind, lead.draws.u_follow):
+        if not h.follows_up(env._now, lead.info.lead_kind, lead.draws.u_follow):
             h.ignore(lead.info.deadline_day)  # never worked: the lead ages on the desk until the deadline
             continue
         cols["followed_up"][i] = 1

@@ -11,7 +11,7 @@ from simfunnel.model.flow import Flow
 from simfunnel.model.handoff import CHECKIN_CLASS, schedule_handoff
 from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
 from simfunnel.model.market import MIN_PROCESS_DAYS, ready_day
-from simfunnel.model.streams import Buffered, keyed_generator
+from simfunnel.model.streams import buffered, keyed_generator
 
 if TYPE_CHECKING:
     from simfunnel.model.world import World
@@ -41,9 +41,9 @@ class CustomerDraws:
         root = world.root
         g = keyed_generator(root, CUSTOMER_STREAMS, key)
         ret, sales = world.scenario.retention, world.scenario.sales
-        self.uniform = Buffered(lambda k: g.uniform(size=k), 8)
-        self.repurchase_days = Buffered(lambda k: ret.repurchase_days.sample(g, k), 4)
-        self.checkin_hours = Buffered(lambda k: sales.checkin_hours.sample(g, k), 4)
+        self.uniform = buffered(lambda k: g.uniform(size=k), 8)
+        self.repurchase_days = buffered(lambda k: ret.repurchase_days.sample(g, k), 4)
+        self.checkin_hours = buffered(lambda k: sales.checkin_hours.sample(g, k), 4)
 
 
 def checkin_process(world: World, draws: CustomerDraws, checked: list[bool], need_day: float):

@@ -38,7 +38,7 @@ class RepPool:
     def request(self, key: tuple) -> simpy.Event:
         """An event that fires with a rep id once a rep is assigned to this work."""
         event = self.env.event()
-        if self.free and self.calendar.is_open(self.env.now):
+        if self.free and self.calendar.is_open(self.env._now):
             event.succeed(self.free.pop())
         else:
             self._seq += 1
@@ -48,7 +48,7 @@ class RepPool:
     def request_rep(self, rep: int, key: tuple) -> simpy.Event:
         """An event that fires with `rep` once that rep (the deal's owner) is free for this work."""
         event = self.env.event()
-        if rep in self.free and self.calendar.is_open(self.env.now):
+        if rep in self.free and self.calendar.is_open(self.env._now):
             self.free.remove(rep)
             event.succeed(rep)
         else:
@@ -65,7 +65,7 @@ class RepPool:
 
     def acquire_now(self) -> int:
         """A free rep's id if one can start right now (no event needed), else -1."""
-        if self.free and self.calendar.is_open(self.env.now):
+        if self.free and self.calendar.is_open(self.env._now):
             return self.free.pop()
         return -1
 
@@ -74,13 +74,13 @@ class RepPool:
             self.leaving.discard(rep)
             return
         if self.owned:
-            heap = self._next_for(rep) if self.calendar.is_open(self.env.now) else None
+            heap = self._next_for(rep) if self.calendar.is_open(self.env._now) else None
             if heap:
                 heapq.heappop(heap)[2].succeed(rep)
             else:
                 self.free.append(rep)
             return
-        if self.queue and self.calendar.is_open(self.env.now):
+        if self.queue and self.calendar.is_open(self.env._now):
             heapq.heappop(self.queue)[2].succeed(rep)
         else:
             self.free.append(rep)
@@ -101,7 +101,7 @@ class RepPool:
     def _openings(self):
         env, cal, queue, free = self.env, self.calendar, self.queue, self.free
         while True:
-            yield env.timeout(cal.next_opening_after(env.now) - env.now)
+            yield env.timeout(cal.next_opening_after(env._now) - env._now)
             if self.owned:
                 for rep in reversed(list(free)):
                     heap = self._next_for(rep)
@@ -161,7 +161,7 @@ def queue_key(h: Handoff, now: float, info: LeadInfo, progress: LeadProgress) ->
 def hold(world: World, pool: RepPool, rep: int, hours: float, kind: int, buyer: int, progress: LeadProgress):
     """Rep `rep` works `hours` working hours on the lead from now (its calendar permitting); then the rep is
     released, the activity logged and the rep and hours added to the lead's progress."""
-    start = world.env.now
+    start = world.env._now
     end = pool.calendar.finish(start, hours)
     yield end - start
     pool.release(rep)
@@ -190,18 +190,18 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
     i, info, draws = lead
     return_prob = world.scenario.market.return_when_ready
     recycle = world.scenario.organisation.too_early == "recycle"
-    plan = h.plan(env.now, lead)
+    plan = h.plan(env._now, lead)
     progress.knows_timeline, progress.deadline_estimate, progress.sla_due = plan[1:]
     while True:
-        if progress.contacts == 0 and plan.call_day > env.now:
+        if progress.contacts == 0 and plan.call_day > env._now:
             world.buyers.cols["callback_day"][i] = plan.call_day  # a planned call-back: the first call waits for it
-            yield plan.call_day - env.now
+            yield plan.call_day - env._now
         if progress.contacts == 0:
-            world.buyers.cols["queued_day"][i] = env.now  # the lead joins the reps' queue (capacity wait starts)
+            world.buyers.cols["queued_day"][i] = env._now  # the lead joins the reps' queue (capacity wait starts)
         rep = pool.acquire_now()
         if rep < 0:
-            rep = yield pool.request(queue_key(h, env.now, info, progress))
-        start = env.now
+            rep = yield pool.request(queue_key(h, env._now, info, progress))
+        start = env._now
         progress.contacts += 1
         if progress.contacts == 1:
             progress.first_contact = start
@@ -219,16 +219,16 @@ def contact_until_qualified(world: World, lead: Lead, progress: LeadProgress):
         if outcome == WON:
             return True
         if outcome == TOO_EARLY and recycle:  # back into nurture, a call-back planned (`Handoff.recall_day`)
-            recall = h.recall_day(env.now, lead, progress.contacts)
-            if recall > env.now:
-                yield recall - env.now
+            recall = h.recall_day(env._now, lead, progress.contacts)
+            if recall > env._now:
+                yield recall - env._now
             continue
         if outcome == TOO_EARLY and draws.u_return < return_prob:
             # dropped by sales, but the buyer comes back by itself once ready (an inbound request)
             progress.returned = True
             record_progress(world, i, progress)
-            back = h.handoff_day(max(info.ready_day, env.now), RETURNING)
-            yield back - env.now
+            back = h.handoff_day(max(info.ready_day, env._now), RETURNING)
+            yield back - env._now
             return_prob = 0.0
             continue
         close_lead(world, i, progress, outcome, start)
@@ -250,8 +250,8 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
     ownership, gap = world.scenario.sales.deal_ownership, world.meeting_gap
     for hours in steps:
         yield gap()
-        if env.now >= deadline:
-            close_lead(world, i, progress, TOO_LATE, env.now)
+        if env._now >= deadline:
+            close_lead(world, i, progress, TOO_LATE, env._now)
             return
         if hours <= 0.0:
             # A step of zero working hours is not held: it neither queues for nor occupies a rep and is not
@@ -260,16 +260,16 @@ def sales_cycle(world: World, lead: Lead, progress: LeadProgress):
             # sales cycle at qualification, as in the M/M/c reduction scenarios/mmc_validation.toml.
             continue
         if owner >= 0 and world.team.employed(owner):  # deal ownership: wait for the deal's own rep
-            rep = yield pool.request_rep(owner, queue_key(h, env.now, info, progress))
+            rep = yield pool.request_rep(owner, queue_key(h, env._now, info, progress))
         else:
             rep = pool.acquire_now()
             if rep < 0:
-                rep = yield pool.request(queue_key(h, env.now, info, progress))
+                rep = yield pool.request(queue_key(h, env._now, info, progress))
             if ownership:
                 owner = rep
         yield from hold(world, pool, rep, hours, SALES_STEP, i, progress)
         world.buyers.cols["rep_hours"][i] = progress.rep_hours
-    now = env.now
+    now = env._now
     if now >= deadline:
         close_lead(world, i, progress, TOO_LATE, now)
         return

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from itertools import chain
+
 import numpy as np
 
 MECHANISMS = ("market", "marketing", "handoff", "sales", "retention")
@@ -71,21 +75,9 @@ def mechanism_streams(seed: int | np.random.SeedSequence | None) -> dict[str, np
     }
 
 
-class Buffered:
-    """Hands out floats drawn in bulk (per-event numpy scalar draws are slow and leak np.float64 clocks)."""
-
-    __slots__ = ("_draw", "_buf", "_pos", "_size")
-
-    def __init__(self, draw, size: int = 1024) -> None:  # noqa: ANN001 - draw(size) -> ndarray
-        self._draw = draw
-        self._size = size
-        self._buf: list[float] = []
-        self._pos = 0
-
-    def __call__(self) -> float:
-        if self._pos >= len(self._buf):
-            self._buf = self._draw(self._size).tolist()
-            self._pos = 0
-        value = self._buf[self._pos]
-        self._pos += 1
-        return value
+def buffered(draw: Callable[[int], np.ndarray], size: int = 1024) -> Callable[[], float]:
+    """A callable handing out the floats of ``draw(size)``, drawn in bulk when the last batch is used up
+    (per-event numpy scalar draws are slow and leak np.float64 clocks). Built from C-level iterators, so a call
+    runs no Python code but the refill: ``next`` over the chained batches that ``iter(refill, None)`` draws."""
+    batches = iter(lambda: draw(size).tolist(), None)  # the sentinel never comes: an endless stream of batches
+    return partial(next, chain.from_iterable(batches))

@@ -16,7 +16,7 @@ from simfunnel.model.market import arrival_days, buyer_attributes
 from simfunnel.model.marketing import MarketingState, expected_spend
 from simfunnel.model.retention import spawn_referral, start_customer, start_initial_customers
 from simfunnel.model.sales import RepPool
-from simfunnel.model.streams import Buffered, mechanism_streams, root_sequence
+from simfunnel.model.streams import buffered, mechanism_streams, root_sequence
 from simfunnel.model.team import ROLES_STREAM, Team, initial_headcount
 from simfunnel.scenario import Scenario
 
@@ -80,8 +80,8 @@ class World:
             self.ae_pool = RepPool(self.env, roles.ae.reps, WorkCalendar(roles.ae.calendar), first_id=reps0)
             g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.root.entropy,
                                                                            spawn_key=(*self.root.spawn_key, ROLES_STREAM))))  # fmt: skip
-            self.ae_handoff_delay = Buffered(lambda k: roles.handoff_delay_days.sample(g, k))
-            self.u_roles = Buffered(lambda k: g.uniform(size=k))
+            self.ae_handoff_delay = buffered(lambda k: roles.handoff_delay_days.sample(g, k))
+            self.u_roles = buffered(lambda k: g.uniform(size=k))
         self.handoff = Handoff(sc, reps0, self.calendar)
         self.team = Team(self)
         """The reps over time (hiring plan, attrition, skill, ramp-up)."""
@@ -137,11 +137,11 @@ class World:
         """Per-buyer lead draws (one array per `LeadDraws` field), used when the buyer becomes a lead."""
         # --- live draws (event order), buffered
         s = sc.sales
-        self.meeting_hours = Buffered(lambda k: s.meeting_hours.sample(sa, k))
-        self.meeting_gap = Buffered(lambda k: s.meeting_gap_days.sample(sa, k))
-        self.proposal_hours = Buffered(lambda k: s.proposal_hours.sample(sa, k))
-        self.u_sales_live = Buffered(lambda k: sa.uniform(size=k))
-        self.u_handoff_live = Buffered(lambda k: ho.uniform(size=k))
+        self.meeting_hours = buffered(lambda k: s.meeting_hours.sample(sa, k))
+        self.meeting_gap = buffered(lambda k: s.meeting_gap_days.sample(sa, k))
+        self.proposal_hours = buffered(lambda k: s.proposal_hours.sample(sa, k))
+        self.u_sales_live = buffered(lambda k: sa.uniform(size=k))
+        self.u_handoff_live = buffered(lambda k: ho.uniform(size=k))
         self.market_rng = m
         self.ledger = Ledger(
             horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names, start=self.warmup

@@ -35,6 +35,7 @@ Ratios (comparable between firms of different sizes):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -121,8 +122,6 @@ def summary(
 
     b = ledger.buyers.trimmed()
     term = b["terminal"]
-    ended = (term != OPEN) & inside(b["terminal_day"])
-    counts = np.bincount(term[ended], minlength=len(TERMINAL_STATES))
     pur = ledger.purchases()
     booked = inside(pur["day"])
     new_rev = float(pur["amount"][~pur["repeat"] & booked].sum())
@@ -132,7 +131,6 @@ def summary(
     rep_cost = ledger.window_rep_cost() if whole else rep_cost_between(scenario, lo, hi, ledger)
     margin = scenario.money.gross_margin
     won_mask = (term == WON) & inside(b["close_day"])
-    won = int(won_mask.sum())
     acquired = (pur["channel"] != INITIAL_BASE) & booked  # bought by a buyer won in the run
     acquired_rev = float(pur["amount"][acquired].sum())
     marketing_rev = float(pur["amount"][acquired & (pur["channel"] < len(ledger.channel_names))].sum())
@@ -142,19 +140,8 @@ def summary(
     hand = contacted & ((b["lead_kind"] == HAND_RAISE) | (b["lead_kind"] == REFERRAL_LEAD))
     handed = inside(b["handoff_day"])
     worked = inside(np.asarray(ledger.act_start, dtype=float))  # rep activities started in the window
-    out: dict[str, float] = {
-        "buyers": float(inside(b["arrival_day"]).sum()),
-        "engaged": float(inside(b["engaged_day"]).sum()),
-        "known": float(inside(b["known_day"]).sum()),
-        "mqls": float(inside(b["lead_day"]).sum()),
-        "sqls": float(inside(b["sql_day"]).sum()),
-        "won": float(won),
-    }
-    for code, reason in enumerate(TERMINAL_STATES):
-        if reason == "open":
-            out[LOST_KEYS[reason]] = float((term == OPEN).sum()) if closed else open_at(b, hi)
-        elif reason != "won":
-            out[LOST_KEYS[reason]] = float(counts[code])
+    out = stage_counts(b, inside, closed, hi)
+    won = int(out["won"])
     churned = float(inside(np.asarray(ledger.cust_end, dtype=float)).sum())
     decided = float(
         len(np.unique(np.asarray(ledger.decision_customer, dtype=np.int64)[inside(np.asarray(ledger.decision_day))]))
@@ -195,6 +182,30 @@ def summary(
         sim_events=float(ledger.sim_events),
         wall_seconds=wall_seconds,
     )
+    return out
+
+
+def stage_counts(
+    b: dict[str, np.ndarray], inside: Callable[[np.ndarray], np.ndarray], closed: bool, hi: float
+) -> dict[str, float]:
+    """The funnel's counts in a window (``inside`` tells which days fall in it): buyers reaching each stage, won,
+    and each terminal state (lost reasons; ``open`` as a stock at the window's end ``hi``)."""
+    term = b["terminal"]
+    ended = (term != OPEN) & inside(b["terminal_day"])
+    counts = np.bincount(term[ended], minlength=len(TERMINAL_STATES))
+    out: dict[str, float] = {
+        "buyers": float(inside(b["arrival_day"]).sum()),
+        "engaged": float(inside(b["engaged_day"]).sum()),
+        "known": float(inside(b["known_day"]).sum()),
+        "mqls": float(inside(b["lead_day"]).sum()),
+        "sqls": float(inside(b["sql_day"]).sum()),
+        "won": float(((term == WON) & inside(b["close_day"])).sum()),
+    }
+    for code, reason in enumerate(TERMINAL_STATES):
+        if reason == "open":
+            out[LOST_KEYS[reason]] = float((term == OPEN).sum()) if closed else open_at(b, hi)
+        elif reason != "won":
+            out[LOST_KEYS[reason]] = float(counts[code])
     return out
 
 

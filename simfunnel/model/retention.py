@@ -39,7 +39,7 @@ class CustomerDraws:
 
     def __init__(self, world: World, key: int) -> None:
         root = world.root
-        g = keyed_generator(root, CUSTOMER_STREAMS, key)
+        g = keyed_generator(root, CUSTOMER_STREAMS, key, store=world.customer_seeds)
         ret, sales = world.scenario.retention, world.scenario.sales
         self.uniform = buffered(lambda k: g.uniform(size=k), 8)
         self.repurchase_days = buffered(lambda k: ret.repurchase_days.sample(g, k), 4)
@@ -130,6 +130,7 @@ def start_initial_customers(world: World) -> None:
     if not ret.initial_customers:
         return
     first_need = world.rng["retention"].uniform(size=ret.initial_customers) * ret.repurchase_days.mean
+    world.customer_seeds.expect(range(INITIAL_CUSTOMER_KEY, INITIAL_CUSTOMER_KEY + ret.initial_customers))
     for j, t in enumerate(first_need.tolist()):
         start_customer(world, INITIAL_CUSTOMER_KEY + j, ret.initial_customer_value, INITIAL_BASE, first_need_in=t)
     world.ledger.initial_customers = ret.initial_customers
@@ -142,6 +143,7 @@ def spawn_referral(world: World) -> None:
     world.buyers.reserve(1)
     i = world.buyers.n
     world.buyers.n += 1
+    world.customer_seeds.expect((i,))  # a referred buyer is a lead: it may be won (see `World._source`)
     cols = world.buyers.cols
     process = max(float(sc.market.process_days.sample(m, 1)[0]), MIN_PROCESS_DAYS)
     lift = world.marketing.nurture_lift

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from itertools import chain
 
 import numpy as np
+
+from simfunnel.model.seed_words import KeyedSeeds, uint32_words
 
 MECHANISMS = ("market", "marketing", "handoff", "sales", "retention")
 
@@ -24,11 +26,6 @@ _states: dict[tuple, np.ndarray] = {}
 _entropy_words: dict[int, np.ndarray] = {}
 
 
-def uint32_words(n: int) -> np.ndarray:
-    """A non-negative int as the uint32 words SeedSequence turns it into (least significant first)."""
-    return np.array([(n >> (32 * i)) & 0xFFFFFFFF for i in range(max(1, (n.bit_length() + 31) // 32))], np.uint32)
-
-
 class _KnownState(np.random.bit_generator.ISeedSequence):
     """A SeedSequence's PCG64 seed words, worked out before: PCG64 built on it equals PCG64 on the SeedSequence."""
 
@@ -43,21 +40,57 @@ class _KnownState(np.random.bit_generator.ISeedSequence):
         return self.words
 
 
-def keyed_generator(root: np.random.SeedSequence, *key: int) -> np.random.Generator:
+class SeedStore:
+    """A run's seed words of the keyed streams ``(root, *prefix, k)``, worked out in bulk: the keys announced with
+    `expect` (those that may need a stream) are hashed together, vectorised (`seed_words.KeyedSeeds`), when the
+    first of them is asked for. Words never asked for die with the run, out of the process-wide memo."""
+
+    __slots__ = ("root", "prefix", "_seeds", "_pending", "_words")
+
+    def __init__(self, root: np.random.SeedSequence, *prefix: int) -> None:
+        self.root, self.prefix = root, prefix
+        self._seeds: KeyedSeeds | None = None
+        self._pending: set[int] = set()
+        self._words: dict[int, np.ndarray] = {}
+
+    def expect(self, keys: Iterable[int]) -> None:
+        """Keys that may ask for their stream later in the run."""
+        self._pending.update(keys)
+
+    def take(self, key: tuple[int, ...]) -> np.ndarray | None:
+        """The seed words of spawn key ``(*root.spawn_key, *key)`` if announced here (then forgotten), else None."""
+        if key[:-1] != self.prefix:
+            return None
+        words = self._words.pop(key[-1], None)
+        if words is None and key[-1] in self._pending:
+            if self._seeds is None:
+                self._seeds = KeyedSeeds(self.root, self.prefix)
+            keys = list(self._pending)
+            self._pending.clear()
+            self._words.update(zip(keys, self._seeds(keys), strict=True))
+            words = self._words.pop(key[-1])
+        # a row of a batch: copied, so that the process memo keeps 32 bytes, not the batch, alive
+        return None if words is None else words.copy()
+
+
+def keyed_generator(root: np.random.SeedSequence, *key: int, store: SeedStore | None = None) -> np.random.Generator:
     """The Generator of ``SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))`` on PCG64, identical
-    numbers. Building a SeedSequence and hashing it into PCG64's seed costs ~15 us; a run builds one per customer,
+    numbers. Building a SeedSequence and hashing it into PCG64's seed costs ~9 us; a run builds one per customer,
     and replications that share a seed (the scenarios of a comparison, coalitions, sweep points) need the same
-    ones again, so the seed words are remembered per (entropy, spawn key)."""
+    ones again, so the seed words are remembered per (entropy, spawn key). A `store` of the same root may have
+    them worked out in bulk already."""
     entropy, spawn_key = root.entropy, (*root.spawn_key, *key)
     memo_key = (entropy if isinstance(entropy, int) else tuple(np.ravel(entropy).tolist()), spawn_key)
     words = _states.get(memo_key)
     if words is None:
-        # the entropy as SeedSequence reads an int (32-bit words, least significant first), converted once
-        if isinstance(entropy, int) and entropy >= 0:
-            entropy = _entropy_words.get(entropy)
-            if entropy is None:
-                entropy = _entropy_words[root.entropy] = uint32_words(root.entropy)
-        words = np.random.SeedSequence(entropy, spawn_key=spawn_key).generate_state(4, np.uint64)
+        words = store.take(key) if store is not None and store.root is root else None
+        if words is None:
+            # the entropy as SeedSequence reads an int (32-bit words, least significant first), converted once
+            if isinstance(entropy, int) and entropy >= 0:
+                entropy = _entropy_words.get(entropy)
+                if entropy is None:
+                    entropy = _entropy_words[root.entropy] = uint32_words(root.entropy)
+            words = np.random.SeedSequence(entropy, spawn_key=spawn_key).generate_state(4, np.uint64)
         if len(_states) >= STATE_MEMO_SIZE:
             _states.clear()
             _entropy_words.clear()

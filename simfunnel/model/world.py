@@ -14,9 +14,9 @@ from simfunnel.model.handoff import Handoff, schedule_handoff
 from simfunnel.model.leads import LEAD_FIELDS, Lead, LeadDraws, LeadInfo
 from simfunnel.model.market import arrival_days, buyer_attributes
 from simfunnel.model.marketing import MarketingState, expected_spend
-from simfunnel.model.retention import spawn_referral, start_customer, start_initial_customers
+from simfunnel.model.retention import CUSTOMER_STREAMS, spawn_referral, start_customer, start_initial_customers
 from simfunnel.model.sales import RepPool
-from simfunnel.model.streams import buffered, mechanism_streams, root_sequence
+from simfunnel.model.streams import SeedStore, buffered, mechanism_streams, root_sequence
 from simfunnel.model.team import ROLES_STREAM, Team, initial_headcount
 from simfunnel.scenario import Scenario
 
@@ -147,6 +147,8 @@ class World:
             horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names, start=self.warmup
         )
         self.customers_active = 0
+        self.customer_seeds = SeedStore(self.root, CUSTOMER_STREAMS)
+        """Seed words of the customers' streams, worked out in bulk for the leads and initial customers."""
 
     # ------------------------------------------------------------------ processes
     def _source(self):
@@ -158,10 +160,11 @@ class World:
             lo, hi = np.searchsorted(arrivals, [t, t + step], side="left")
             leads = self.marketing.evaluate_cohort(self.buyers.cols, int(lo), int(hi), self.u_pre)
             if len(leads):
-                cols = self.buyers.cols
+                cols, ids = self.buyers.cols, leads.tolist()
+                self.customer_seeds.expect(ids)  # a lead may be won: its customer stream's seed, hashed in bulk
                 infos = zip(*(cols[name][leads].tolist() for name in LEAD_FIELDS), strict=True)
                 draws = zip(*(a[leads].tolist() for a in self.lead_draws), strict=True)
-                for i, info, d in zip(leads.tolist(), infos, draws, strict=True):
+                for i, info, d in zip(ids, infos, draws, strict=True):
                     schedule_handoff(self, Lead(i, LeadInfo._make(info), LeadDraws._make(d)))
             t += step
             yield env.timeout(step)

@@ -65,8 +65,35 @@ class World:
         """The generators of the run's flows (`simfunnel.model.flow.Flow`), closed by `simulate` at the end."""
         self.walker = Walker(self.env)
         """Handoffs waiting for their day, out of SimPy's queue until they are next."""
-        self.roles = roles = sc.sales.roles
+        self.roles = sc.sales.roles
         """The SDR and AE pools' spec (None: one pool does everything)."""
+        reps0 = self._build_pools(sc)
+        self.handoff = Handoff(sc, reps0, self.calendar)
+        self.team = Team(self)
+        """The reps over time (hiring plan, attrition, skill, ramp-up)."""
+        self.marketing = MarketingState(sc, self.calendar, self.warmup)
+        self.speed_to_lead = sc.marketing.speed_to_lead
+        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / len(self.team.active))
+        self._draw_buyers(sc, rng)
+        # --- live draws (event order), buffered
+        s, sa, ho = sc.sales, rng["sales"], rng["handoff"]
+        self.meeting_hours = buffered(lambda k: s.meeting_hours.sample(sa, k))
+        self.meeting_gap = buffered(lambda k: s.meeting_gap_days.sample(sa, k))
+        self.proposal_hours = buffered(lambda k: s.proposal_hours.sample(sa, k))
+        self.u_sales_live = buffered(lambda k: sa.uniform(size=k))
+        self.u_handoff_live = buffered(lambda k: ho.uniform(size=k))
+        self.market_rng = rng["market"]
+        self.ledger = Ledger(
+            horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names, start=self.warmup
+        )
+        self.customers_active = 0
+        self.customer_seeds = SeedStore(self.root, CUSTOMER_STREAMS)
+        """Seed words of the customers' streams, worked out in bulk for the leads and initial customers."""
+
+    def _build_pools(self, sc: Scenario) -> int:
+        """The rep pools and their calendar: one pool, or the SDRs' and the AEs' (with the SDR-to-AE handoff's
+        own stream). Returns the front pool's starting headcount."""
+        roles = self.roles
         if roles is None:
             self.calendar = WorkCalendar(sc.sales.calendar)
             reps0 = initial_headcount(sc.sales, self.warmup)
@@ -82,13 +109,11 @@ class World:
                                                                            spawn_key=(*self.root.spawn_key, ROLES_STREAM))))  # fmt: skip
             self.ae_handoff_delay = buffered(lambda k: roles.handoff_delay_days.sample(g, k))
             self.u_roles = buffered(lambda k: g.uniform(size=k))
-        self.handoff = Handoff(sc, reps0, self.calendar)
-        self.team = Team(self)
-        """The reps over time (hiring plan, attrition, skill, ramp-up)."""
-        self.marketing = MarketingState(sc, self.calendar, self.warmup)
-        self.speed_to_lead = sc.marketing.speed_to_lead
-        self.skill_uplift = sc.sales.training(self.marketing.item_rate("training") / len(self.team.active))
-        # --- market: every in-market buyer of the horizon, drawn in bulk
+        return reps0
+
+    def _draw_buyers(self, sc: Scenario, rng: dict[str, np.random.Generator]) -> None:
+        """Every in-market buyer of the run, drawn in bulk (the buyer table), and the per-buyer uniforms and
+        durations, one stream per mechanism, in buyer order (common random numbers across scenarios)."""
         m = rng["market"]
         market = buyer_attributes(sc.market, arrival_days(sc.market, self.horizon, m), m)
         n = len(market["arrival_day"])
@@ -135,20 +160,6 @@ class World:
             z_timeline,
         )
         """Per-buyer lead draws (one array per `LeadDraws` field), used when the buyer becomes a lead."""
-        # --- live draws (event order), buffered
-        s = sc.sales
-        self.meeting_hours = buffered(lambda k: s.meeting_hours.sample(sa, k))
-        self.meeting_gap = buffered(lambda k: s.meeting_gap_days.sample(sa, k))
-        self.proposal_hours = buffered(lambda k: s.proposal_hours.sample(sa, k))
-        self.u_sales_live = buffered(lambda k: sa.uniform(size=k))
-        self.u_handoff_live = buffered(lambda k: ho.uniform(size=k))
-        self.market_rng = m
-        self.ledger = Ledger(
-            horizon=self.horizon, buyers=self.buyers, channel_names=self.marketing.channel_names, start=self.warmup
-        )
-        self.customers_active = 0
-        self.customer_seeds = SeedStore(self.root, CUSTOMER_STREAMS)
-        """Seed words of the customers' streams, worked out in bulk for the leads and initial customers."""
 
     # ------------------------------------------------------------------ processes
     def _source(self):

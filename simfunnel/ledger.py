@@ -104,7 +104,7 @@ class BuyerTable:
 
 ACTIVITY_COLUMNS = (("rep", np.int32), ("start", float), ("end", float), ("hours", float), ("kind", np.int8),
                     ("buyer", np.int64))  # fmt: skip
-"""Name and dtype of the fields of an activity tuple (`Ledger.acts`), in order."""
+"""Name and dtype of the activity columns (`Ledger.activities`), in order."""
 
 
 @dataclass
@@ -117,8 +117,13 @@ class Ledger:
     buyers: BuyerTable
     channel_names: tuple[str, ...]
     start: float = 0.0
-    # rep activities: (rep, start, end, hours, kind, buyer) in the order they ended (columns: `act_rep` ...)
-    acts: list[tuple[int, float, float, float, int, int]] = field(default_factory=list)
+    # rep activities
+    act_rep: list[int] = field(default_factory=list)
+    act_start: list[float] = field(default_factory=list)
+    act_end: list[float] = field(default_factory=list)
+    act_hours: list[float] = field(default_factory=list)
+    act_kind: list[int] = field(default_factory=list)
+    act_buyer: list[int] = field(default_factory=list)
     # purchases (first and repeat)
     pur_day: list[float] = field(default_factory=list)
     pur_amount: list[float] = field(default_factory=list)
@@ -179,18 +184,13 @@ class Ledger:
         return sum(b - a for _, a, b in self.rep_spans(lo, hi))
 
     def activity(self, rep: int, start: float, end: float, hours: float, kind: int, buyer: int) -> None:
-        """Log a finished rep activity (one tuple per activity: the hot path appends once, not six times)."""
-        self.acts.append((rep, start, end, hours, kind, buyer))
-
-    def _act_column(self, j: int) -> list:
-        return [a[j] for a in self.acts]
-
-    act_rep = property(lambda self: self._act_column(0), doc="Rep id of each activity.")
-    act_start = property(lambda self: self._act_column(1), doc="Start day of each activity.")
-    act_end = property(lambda self: self._act_column(2), doc="End day of each activity.")
-    act_hours = property(lambda self: self._act_column(3), doc="Working hours of each activity.")
-    act_kind = property(lambda self: self._act_column(4), doc="Kind code of each activity (CONTACT, ...).")
-    act_buyer = property(lambda self: self._act_column(5), doc="Buyer of each activity (-1: none, a check-in).")
+        """Log a finished rep activity."""
+        self.act_rep.append(rep)
+        self.act_start.append(start)
+        self.act_end.append(end)
+        self.act_hours.append(hours)
+        self.act_kind.append(kind)
+        self.act_buyer.append(buyer)
 
     def purchase(self, day: float, amount: float, repeat: bool, channel: int) -> None:
         self.pur_day.append(day)
@@ -219,7 +219,7 @@ class Ledger:
         return self.rep_cost * (self.horizon - self.start) / self.horizon
 
     def activities(self) -> dict[str, np.ndarray]:
-        columns = list(zip(*self.acts, strict=True)) or [()] * 6
+        columns = (self.act_rep, self.act_start, self.act_end, self.act_hours, self.act_kind, self.act_buyer)
         return {
             name: np.asarray(col, dtype=dtype) for (name, dtype), col in zip(ACTIVITY_COLUMNS, columns, strict=True)
         }

@@ -92,7 +92,7 @@ def write_event_log(log: pd.DataFrame, path: str | Path) -> Path:
     if suffix == ".xes":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "install r4pm to export faster"
-            pm4py.write_xes(log, str(path), case_id_key=CASE)
+            pm4py.write_xes(log, str(path), case_id_key=CASE, show_progress_bar=False)  # no bar of its own
         return path
     reps = log[RESOURCE].where(log[RESOURCE].str.startswith("rep-"))
     frame = log.assign(buyer=log[CASE], rep=reps.fillna(""))

@@ -159,3 +159,15 @@ def test_a_warmed_up_run_logs_the_journeys_of_its_measured_window():
     log = event_log(warm)
     assert log["case:concept:name"].nunique() == int(warm.summary["engaged"])
     assert (log["day"] >= 0).all() and log["time:timestamp"].min() >= pd.Timestamp("2025-01-01", tz="UTC")
+
+
+def test_a_constant_team_exported_on_the_first_of_a_month_has_no_joiners_or_leavers(tmp_path):
+    """Every rep works the whole (warmed-up) window and the export is dated 2027-01-01 (an empty last month): no
+    owner is reported as joining or leaving, and the team per month has no leavers."""
+    two_years = simulate(load_scenario("preset:siloed"), 1)
+    done = export_crm(two_years, tmp_path, headers="hubspot")
+    data = read_crm(done.files["leads"], done.files["deals"], done.files["activities"], mapping=done.mapping)
+    quality = data.quality.set_index("check")
+    assert quality["rows"].get("owners joining or leaving (owners)", 0) == 0, data.quality.to_string()
+    assert data.team_by_month["left"].sum() == 0
+    assert data.team_by_month["active_owners"].iloc[-2] == two_years.scenario.sales.reps

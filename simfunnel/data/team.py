@@ -43,7 +43,8 @@ def team_by_month(spans: pd.DataFrame, leads: pd.DataFrame, deals: pd.DataFrame 
     months = pd.period_range(start.to_period("M"), export_date.to_period("M"), freq="M")
     first_m = spans["first"].dt.to_period("M")
     last_m = spans["last"].dt.to_period("M")
-    final = months[-1] if len(months) else None
+    # the last month any owner was active: the end of the data (an export dated the 1st adds an empty month)
+    final = last_m.max() if len(last_m) else (months[-1] if len(months) else None)
     lead_m = leads["created"].dt.to_period("M").value_counts()
     deal_m = deals["opened"].dt.to_period("M").value_counts() if deals is not None else pd.Series(dtype="int64")
     rows = [
@@ -69,9 +70,11 @@ def check_team(spans: pd.DataFrame, team: pd.DataFrame, leads: pd.DataFrame, fil
         leads["before_team"] = False
         log.note("no owner column", source, "team size over time unknown (team_by_month has no owners)")
         return
-    first, last = team["month"].iloc[0], team["month"].iloc[-1]
-    joined = spans["first"].dt.to_period("M").dt.to_timestamp() > first
-    left = spans["last"].dt.to_period("M").dt.to_timestamp() < last
+    # joining and leaving are judged against the owners' own first and last months of activity (an export dated the
+    # 1st of a month adds a month nobody worked in; leads before any owner are the before_team check below)
+    first_m, last_m = spans["first"].dt.to_period("M"), spans["last"].dt.to_period("M")
+    joined = first_m > first_m.min()
+    left = last_m < last_m.max()
     moving = joined | left
     example = ""
     if moving.any():

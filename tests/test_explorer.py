@@ -194,3 +194,13 @@ def test_manual_mode_runs_on_the_button(base):
     assert ui.last is None
     ui.widget.children[2].click()
     assert ui.last is not None and ui.last.replications == 1
+
+
+def test_a_named_policy_is_worded_on_or_off_not_repeated(base):
+    """'Real-time handoff: on', not 'Real-time handoff: realtime'; a third policy is named as what it is."""
+    small = base.with_overrides({"simulation.warmup_days": 0, "market.buyers_per_year": 1500})
+    run = {"replications": 1, "cache": False, "figures": False, "compare": False}
+    assert "Real-time handoff: on" in what_if(small, levers={"handoff": "realtime"}, **run).text
+    realtime = small.with_overrides({"organisation.handoff": "realtime"})
+    assert "Real-time handoff: off (batch)" in what_if(realtime, levers={"handoff": "batch"}, **run).text
+    assert "queue policy: score" in what_if(small, levers={"queue_policy": "score"}, **run).text

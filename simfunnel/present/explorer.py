@@ -256,6 +256,12 @@ def _describe_change(key: str, value: Any) -> str:
         return f"In-market buyers per year: {value:,.0f}"
     name = key.removeprefix("organisation.")
     label = LEVERS[name].label if name in LEVERS else name.replace("_", " ")
+    if name in LEVERS and isinstance(value, str):  # a named policy: its label names the aligned one
+        if value == ALIGNED_LEVERS[name]:
+            return f"{label}: on"
+        if value == SILOED_LEVERS[name]:
+            return f"{label}: off ({value})"
+        return f"{name.replace('_', ' ')}: {value}"  # another policy than either preset's ('queue policy: score')
     return f"{label}: {setting_text(value)}"
 
 

@@ -4,6 +4,7 @@ random numbers), and the attribution of a gap to the alignment levers (Shapley w
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,7 +71,7 @@ def _kpi_panel(ax: Any, stats: dict[str, Stats], metric: str, colors: Mapping[st
     many = len(names) > 3
     ax.set_xticks(x, [title_name(n) for n in names], rotation=30 if many else 0, ha="right" if many else "center")
     ax.yaxis.set_major_formatter(axis_formatter(unit))
-    ax.set_title(label, fontsize=14, loc="left")
+    ax.set_title(textwrap.fill(label, 24), fontsize=14, loc="left")  # a long label wraps, not cut at the panel
     ax.set_ylabel(unit_text(unit) if unit else "", fontsize=12)
     ax.grid(axis="x", visible=False)
     ax.set_xlim(-0.6, len(names) - 0.4)

@@ -101,7 +101,7 @@ HEADLINES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "headline": ("profit", "revenue", "won", "win_rate", "contact_wait_days", "rep_utilization"),
     "cards": ("profit", "revenue", "won", "cac"),
     "waits": ("contact_wait_days", "batch_wait_days", "queue_wait_days", "callback_wait_days"),
-    "explorer": ("profit", "revenue", "won", "win_rate", "contact_wait_days", "queue_wait_days", "rep_utilization"),
+    "explorer": ("profit", "revenue", "won", "win_rate", "contact_wait_days", "rep_utilization"),
     "table": (
         "buyers", "mqls", "sqls", "won", "lost_never_reached", "lost_dropped", "lost_too_early", "lost_too_late",
         "lost_to_competitor", "open", "revenue", "new_revenue", "repeat_revenue", "customers_end", "churn_rate",

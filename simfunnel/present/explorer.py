@@ -35,6 +35,7 @@ from simfunnel.experiments import Experiment, child_seed, compare, root_seed
 from simfunnel.experiments.cache import CacheLike, resolve_cache
 from simfunnel.experiments.executors import ExecutorName, TaskExecutor
 from simfunnel.formatting import format_kpi, format_kpi_ci, format_value
+from simfunnel.present.report.results import with_judged_parts
 from simfunnel.scenario import Scenario
 from simfunnel.vocabulary import HEADLINES, KPIS, LEVERS, check_lever, lever_settings
 
@@ -53,7 +54,8 @@ __all__ = [
 
 WHAT_IF = "what-if"
 BASE = "base"
-HEADLINE_KPIS: tuple[str, ...] = tuple(HEADLINES["explorer"])
+# the wait for first contact with its judged (queueing) part next to it, as the report shows it
+HEADLINE_KPIS: tuple[str, ...] = tuple(with_judged_parts(HEADLINES["explorer"]))
 _EXTRA_FIELDS = ("batch_interval_days",)  # organisation fields a what-if may set that are not levers
 
 

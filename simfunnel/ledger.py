@@ -102,11 +102,6 @@ class BuyerTable:
         return {name: col[: self.n] for name, col in self.cols.items()}
 
 
-ACTIVITY_COLUMNS = (("rep", np.int32), ("start", float), ("end", float), ("hours", float), ("kind", np.int8),
-                    ("buyer", np.int64))  # fmt: skip
-"""Name and dtype of the activity columns (`Ledger.activities`), in order."""
-
-
 @dataclass
 class Ledger:
     """Everything a run recorded; `check()` proves nothing was lost. Times are days since the start of the run;
@@ -219,9 +214,13 @@ class Ledger:
         return self.rep_cost * (self.horizon - self.start) / self.horizon
 
     def activities(self) -> dict[str, np.ndarray]:
-        columns = (self.act_rep, self.act_start, self.act_end, self.act_hours, self.act_kind, self.act_buyer)
         return {
-            name: np.asarray(col, dtype=dtype) for (name, dtype), col in zip(ACTIVITY_COLUMNS, columns, strict=True)
+            "rep": np.asarray(self.act_rep, dtype=np.int32),
+            "start": np.asarray(self.act_start, dtype=float),
+            "end": np.asarray(self.act_end, dtype=float),
+            "hours": np.asarray(self.act_hours, dtype=float),
+            "kind": np.asarray(self.act_kind, dtype=np.int8),
+            "buyer": np.asarray(self.act_buyer, dtype=np.int64),
         }
 
     def purchases(self) -> dict[str, np.ndarray]:

@@ -144,7 +144,7 @@ def read_crm(leads: Source, deals: Source | None = None, activities: Source | No
     checks.check_future(lead_frame, ["created", "mql_date"], when, lead_name, log)
     spans = owner_spans(lead_frame, deal_frame, act_frame, m.owner_separator)
     team = team_by_month(spans, lead_frame, deal_frame, when)
-    check_team(spans, team, lead_frame, files, log)
+    check_team(spans, lead_frame, files, log)
     return CrmData(
         leads=_ordered(lead_frame, LEAD_COLUMNS),
         deals=_ordered(deal_frame, DEAL_COLUMNS) if deal_frame is not None else None,

@@ -61,8 +61,7 @@ def team_by_month(spans: pd.DataFrame, leads: pd.DataFrame, deals: pd.DataFrame 
     return pd.DataFrame(rows, columns=list(TEAM_COLUMNS))
 
 
-def check_team(spans: pd.DataFrame, team: pd.DataFrame, leads: pd.DataFrame, files: dict[str, str],
-               log: QualityLog) -> None:  # fmt: skip
+def check_team(spans: pd.DataFrame, leads: pd.DataFrame, files: dict[str, str], log: QualityLog) -> None:
     """Report owners who join or leave inside the data and leads created before any owner was active (they
     waited for a sales team that did not exist yet); flags those leads ``before_team``."""
     source = files.get("activities") or files.get("deals") or files["leads"]
